@@ -1,0 +1,54 @@
+# Scones Unlimited vehicle classifier. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT ?= python3
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+# Where pip finds torch. Empty means PyPI (and any pip configuration on the machine); on a
+# machine with internet and no GPU, pass https://download.pytorch.org/whl/cpu for the CPU build.
+TORCH_INDEX_URL ?=
+EXTRAS      ?= dev,train,monitor
+
+ENV         ?= local
+DATA        ?=
+VERIFY      ?= 1
+KEY         ?=
+PREFIX      ?=
+AUTO_APPROVE ?= 0
+LOCAL_CLOUD_PORT ?= 4566
+export LOCAL_CLOUD_PORT
+
+.PHONY: help venv test lint format package data upload train evaluate \
+        init plan apply destroy local-up local-down local-status classify monitor demo bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON_BOOT) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL)) -e '.[$(EXTRAS)]'
+	@touch $@
+
+venv: $(VENV)/.installed ## Create .venv and install the project with its dev, train and monitor extras
+
+test: venv ## Run the whole test suite (unit, packaging, Terraform, training, local cloud end to end)
+	$(PY) -m pytest
+
+lint: venv ## ruff, ruff format --check, mypy, terraform fmt/validate, checkov, actionlint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: venv ## Rewrite the code with ruff format and ruff's fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+package: venv ## Build the Lambda zips and the Pillow layer under build/functions/
+	$(PY) -m scripts.package_lambdas --out build/functions
+
+clean: ## Remove build output (not .venv, not Terraform state)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
