@@ -79,6 +79,21 @@ def require_moto_version(expected: str = MOTO_VERSION) -> None:
         )
 
 
+def patch_attribute(owner: object, name: str, value: object, *, replaces: bool = True) -> None:
+    """Set owner.name, after checking moto still has (or still lacks) what we expect to replace.
+
+    A moto upgrade that renames what we patch then fails at start-up, naming the attribute,
+    instead of leaving the local cloud quietly behaving like plain moto.
+    """
+    if hasattr(owner, name) != replaces:
+        state = "no longer has" if replaces else "now has its own"
+        raise MotoVersionError(
+            f"moto {state} {getattr(owner, '__qualname__', owner)}.{name}; the localcloud patch "
+            "for it must be reviewed against this moto release"
+        )
+    setattr(owner, name, value)
+
+
 def install_plugins(ctx: LocalCloudContext, modules: tuple[str, ...] = PLUGIN_MODULES) -> list[str]:
     """Import each plugin module and call its `install(ctx)`; returns the names installed."""
     require_moto_version()

@@ -1,0 +1,55 @@
+"""Command line of the local cloud: `python -m localcloud up|down|status|serve`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from localcloud import control
+from localcloud.server import PortInUseError, serve
+
+EXIT_NOT_RUNNING = 3  # the LSB init-script convention for "program is not running"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status", "serve"])
+    parser.add_argument("--port", type=int, default=None, help="default: $LOCAL_CLOUD_PORT or 4566")
+    parser.add_argument("--state-dir", type=Path, default=None, help="serve only: state dir")
+    parser.add_argument("--timeout", type=float, default=60.0, help="up: seconds to wait")
+    args = parser.parse_args(argv)
+    port = args.port if args.port is not None else control.default_port()
+
+    try:
+        if args.command == "serve":
+            serve(port, args.state_dir or control.Paths.of(port).state_dir)
+            return 0
+        if args.command == "up":
+            began = time.monotonic()
+            pid, process = control.start(port, timeout=args.timeout)
+            verb = "started" if process else "already running"
+            took = f" in {time.monotonic() - began:.1f} s" if process else ""
+            print(f"local cloud {verb}{took}: {control.endpoint_url(port)} (pid {pid})")
+            print(f"log: {control.Paths.of(port).log_file}")
+            print("point tools at it with:")
+            print(f"  {control.exports(port)}")
+            return 0
+        if args.command == "down":
+            stopped = control.stop(port)
+            print("local cloud stopped" if stopped else f"no local cloud of ours on port {port}")
+            return 0
+        running = control.running_pid(port)
+        if running is not None and control.health(port) is not None:
+            print(f"local cloud running: {control.endpoint_url(port)} (pid {running})")
+            return 0
+        print(f"local cloud not running on port {port}")
+        return EXIT_NOT_RUNNING
+    except (control.LocalCloudError, PortInUseError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

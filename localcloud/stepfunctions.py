@@ -1,0 +1,122 @@
+"""Step Functions beyond plain moto: definition validation, versions, unnamed executions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from localcloud.asl_validation import Diagnostic, validate_definition
+from localcloud.plugin import LocalCloudContext, patch_attribute, require_moto_version
+
+# The moto attributes this module patches or adds; tests/localcloud checks they still fit.
+PATCHED = {
+    "moto.stepfunctions.responses.StepFunctionResponse": [
+        "_describe_state_machine",
+        "validate_state_machine_definition (added)",
+        "list_state_machine_versions (added)",
+    ],
+    "moto.stepfunctions.parser.models.StepFunctionsParserBackend": [
+        "start_execution",
+        "_validate_definition",
+    ],
+}
+
+
+def _revision_id(state_machine: Any) -> str:
+    """A revision that changes whenever what Terraform manages changes, like AWS's revisionId."""
+    managed = [
+        state_machine.definition,
+        state_machine.roleArn,
+        state_machine.loggingConfiguration,
+        state_machine.tracingConfiguration,
+        state_machine.encryptionConfiguration,
+    ]
+    return str(
+        uuid.UUID(hashlib.sha256(json.dumps(managed, default=str).encode()).hexdigest()[:32])
+    )
+
+
+def install(ctx: LocalCloudContext) -> None:
+    require_moto_version()
+    from moto.core.responses import ActionResult
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
+        definition = self._get_param("definition")
+        max_results = self._get_int_param("maxResults") or 100
+        diagnostics = validate_definition(definition) or _interpreter_diagnostics(definition)
+        return ActionResult(
+            {
+                "result": "FAIL" if diagnostics else "OK",
+                "diagnostics": [d.as_dict() for d in diagnostics[:max_results]],
+                "truncated": len(diagnostics) > max_results,
+            }
+        )
+
+    def list_state_machine_versions(self: StepFunctionResponse) -> ActionResult:
+        arn = self._get_param("stateMachineArn")
+        machine = self.stepfunction_backend.describe_state_machine(arn)
+        versions = sorted(machine.versions.values(), key=lambda v: v.version, reverse=True)
+        return ActionResult(
+            {
+                "stateMachineVersions": [
+                    {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date}
+                    for v in versions
+                ]
+            }
+        )
+
+    original_describe = StepFunctionResponse._describe_state_machine
+
+    def describe_with_revision(self: StepFunctionResponse, state_machine_arn: str) -> Any:
+        result = original_describe(self, state_machine_arn)
+        machine = self.stepfunction_backend.describe_state_machine(state_machine_arn)
+        response = dict(result.result)  # type: ignore[call-overload]
+        response["revisionId"] = _revision_id(machine)
+        return ActionResult(response)
+
+    original_start: Callable[..., Any] = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self: Any, state_machine_arn: str, name: str | None = None,
+                        *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+        # AWS names an unnamed execution with a UUID; moto 5.2.5 names every one `None`, so the
+        # second unnamed execution fails with ExecutionAlreadyExists.
+        return original_start(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    original_validate: Callable[[str], None] = StepFunctionsParserBackend._validate_definition
+
+    def validate_on_create(definition: str) -> None:
+        # Reject at create/update what AWS rejects, with AWS's message shape.
+        diagnostics = validate_definition(definition)
+        if diagnostics:
+            raise AWSError(
+                "Invalid State Machine Definition: '" + ", ".join(map(str, diagnostics)) + "'",
+                exception_type="InvalidDefinition",
+            )
+        original_validate(definition)
+
+    patch_attribute(StepFunctionResponse, "validate_state_machine_definition",
+                    validate_state_machine_definition, replaces=False)  # fmt: skip
+    patch_attribute(StepFunctionResponse, "list_state_machine_versions",
+                    list_state_machine_versions, replaces=False)  # fmt: skip
+    patch_attribute(StepFunctionResponse, "_describe_state_machine", describe_with_revision)
+    patch_attribute(StepFunctionsParserBackend, "start_execution", start_execution)
+    patch_attribute(StepFunctionsParserBackend, "_validate_definition",
+                    staticmethod(validate_on_create))  # fmt: skip
+    ctx.child_logger("stepfunctions").info("Step Functions validation and versions installed")
+
+
+def _interpreter_diagnostics(definition: str) -> list[Diagnostic]:
+    """What moto's interpreter itself cannot parse, so validation agrees with execution."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    try:
+        AmazonStateLanguageParser.parse(definition)
+    except Exception as error:  # the parser raises many kinds; each is a finding, not a crash
+        return [Diagnostic("SCHEMA_VALIDATION_FAILED", f"{error.__class__.__name__}: {error}")]
+    return []
