@@ -1,0 +1,1 @@
+"""Code shared by the three Lambda handlers; packaged into each handler's zip."""
