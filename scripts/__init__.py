@@ -1,0 +1,1 @@
+"""Operator and build scripts, run as `python -m scripts.<name>`."""
