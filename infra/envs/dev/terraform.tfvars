@@ -1,0 +1,15 @@
+environment = "dev"
+account_id  = "111111111111" # placeholder: the environment's AWS account (CI may set TF_VAR_account_id)
+bucket_name = "scones-dev-vehicle-classifier-changeme"
+
+image_read_prefixes = ["test", "incoming"]
+threshold           = 0.93
+
+log_retention_days = 14
+workflow_log_level = "ALL"
+function_log_level = "DEBUG"
+
+endpoint_instance_type           = "ml.m5.large"
+endpoint_instance_count          = 1
+data_capture_sampling_percentage = 100
+data_capture_expiration_days     = 30

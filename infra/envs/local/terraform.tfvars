@@ -1,0 +1,16 @@
+environment   = "local"
+account_id    = "123456789012" # moto's default account
+bucket_name   = "scones-local"
+force_destroy = true
+
+image_read_prefixes = ["test", "incoming"]
+threshold           = 0.93
+
+log_retention_days = 7
+workflow_log_level = "ALL"
+function_log_level = "DEBUG"
+
+endpoint_instance_type           = "ml.m5.large"
+endpoint_instance_count          = 1
+data_capture_sampling_percentage = 100
+data_capture_expiration_days     = 7

@@ -1,0 +1,15 @@
+environment = "prod"
+account_id  = "111111111111" # placeholder: the environment's AWS account (CI may set TF_VAR_account_id)
+bucket_name = "scones-prod-vehicle-classifier-changeme"
+
+image_read_prefixes = ["incoming"]
+threshold           = 0.93
+
+log_retention_days = 365
+workflow_log_level = "ERROR"
+function_log_level = "INFO"
+
+endpoint_instance_type           = "ml.m5.large"
+endpoint_instance_count          = 2
+data_capture_sampling_percentage = 20
+data_capture_expiration_days     = 90

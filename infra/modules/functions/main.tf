@@ -1,0 +1,52 @@
+resource "aws_lambda_layer_version" "this" {
+  layer_name          = "${var.name_prefix}-pillow"
+  description         = "Pillow for the image functions."
+  filename            = var.layer_zip_path
+  source_code_hash    = filebase64sha256(var.layer_zip_path)
+  compatible_runtimes = ["python3.12"]
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:Lambda logs hold no secrets or personal data; the AWS owned key encrypts them at rest.
+  #checkov:skip=CKV_AWS_338:Retention is per environment (log_retention_days); short in dev to bound cost, a year in prod.
+  for_each = local.functions
+
+  name              = "/aws/lambda/${each.value.name}"
+  retention_in_days = var.log_retention_days
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions, which retries and catches every failure; a DLQ only applies to async invokes.
+  #checkov:skip=CKV_AWS_117:The functions reach only S3, SageMaker and CloudWatch public endpoints; no VPC resources to reach.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency would take from a small account pool; the endpoint is protected by Step Functions retries instead.
+  #checkov:skip=CKV_AWS_173:Environment variables hold only non-secret settings (sizes, endpoint name, threshold).
+  #checkov:skip=CKV_AWS_272:Zips are built in CI from reviewed code; code signing needs a signing profile not in scope.
+  for_each = local.functions
+
+  function_name    = each.value.name
+  description      = "Scones Unlimited vehicle classifier: ${each.key}."
+  role             = aws_iam_role.this[each.key].arn
+  runtime          = "python3.12"
+  handler          = "handler.lambda_handler"
+  filename         = each.value.zip_path
+  source_code_hash = filebase64sha256(each.value.zip_path)
+  memory_size      = var.function_settings[each.key].memory_size
+  timeout          = var.function_settings[each.key].timeout
+  layers           = contains(var.layer_functions, each.key) ? [aws_lambda_layer_version.this.arn] : []
+
+  environment {
+    variables = merge(each.value.environment, { LOG_LEVEL = var.log_level })
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  tags = var.tags
+
+  # The log group must exist before the first invocation creates it without retention,
+  # and the role must carry its policy before the function runs.
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}

@@ -1,0 +1,26 @@
+output "function_names" {
+  description = "Function names by key (serialize_image_data, classify_image, filter_inferences)."
+  value       = { for k, f in aws_lambda_function.this : k => f.function_name }
+}
+
+output "function_arns" {
+  description = "Function ARNs by key (serialize_image_data, classify_image, filter_inferences); known at plan time."
+  value       = local.function_arns
+
+  depends_on = [aws_lambda_function.this]
+}
+
+output "role_arns" {
+  description = "Execution role ARNs by function key."
+  value       = { for k, r in aws_iam_role.this : k => r.arn }
+}
+
+output "log_group_names" {
+  description = "CloudWatch log group names by function key."
+  value       = { for k, g in aws_cloudwatch_log_group.this : k => g.name }
+}
+
+output "layer_arn" {
+  description = "ARN (with version) of the Pillow layer."
+  value       = aws_lambda_layer_version.this.arn
+}

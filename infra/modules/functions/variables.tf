@@ -1,0 +1,200 @@
+variable "name_prefix" {
+  description = "Prefix of every name, e.g. `scones-dev`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account ID of the environment; ARNs in policies are built from it so that plans show them in full."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "serialize_image_data_zip_path" {
+  description = "Path of the serializeImageData deployment zip (built by `make package`)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.serialize_image_data_zip_path, ".zip")
+    error_message = "serialize_image_data_zip_path must point at a .zip file."
+  }
+}
+
+variable "classify_image_zip_path" {
+  description = "Path of the classifyImage deployment zip (built by `make package`)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.classify_image_zip_path, ".zip")
+    error_message = "classify_image_zip_path must point at a .zip file."
+  }
+}
+
+variable "filter_inferences_zip_path" {
+  description = "Path of the filterInferences deployment zip (built by `make package`)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.filter_inferences_zip_path, ".zip")
+    error_message = "filter_inferences_zip_path must point at a .zip file."
+  }
+}
+
+variable "layer_zip_path" {
+  description = "Path of the Pillow layer zip (built by `make package`)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.layer_zip_path, ".zip")
+    error_message = "layer_zip_path must point at a .zip file."
+  }
+}
+
+variable "layer_functions" {
+  description = "Functions (keys: serialize_image_data, classify_image, filter_inferences) that get the Pillow layer."
+  type        = set(string)
+  default     = ["serialize_image_data"]
+
+  validation {
+    condition     = length(setsubtract(var.layer_functions, ["serialize_image_data", "classify_image", "filter_inferences"])) == 0
+    error_message = "layer_functions may contain only serialize_image_data, classify_image and filter_inferences."
+  }
+}
+
+variable "image_bucket_arn" {
+  description = "ARN of the bucket that holds the images serializeImageData reads."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$", var.image_bucket_arn))
+    error_message = "image_bucket_arn must be an S3 bucket ARN (arn:aws:s3:::name)."
+  }
+}
+
+variable "image_read_prefixes" {
+  description = "Key prefixes (e.g. `test`, `incoming`) under which serializeImageData may read images; it gets s3:GetObject on <bucket>/<prefix>/* and nothing else."
+  type        = list(string)
+  default     = ["test"]
+
+  validation {
+    condition     = length(var.image_read_prefixes) > 0 && alltrue([for p in var.image_read_prefixes : can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$", p))])
+    error_message = "image_read_prefixes must be a non-empty list of key prefixes without wildcards or leading slash."
+  }
+}
+
+variable "max_image_bytes" {
+  description = "Largest image serializeImageData accepts (MAX_IMAGE_BYTES); larger images fail with ImageTooLarge. The base64 image travels in the Step Functions payload (256 KB), hence the small default."
+  type        = number
+  default     = 131072
+
+  validation {
+    # A real-time InvokeEndpoint body is limited to 6 MB.
+    condition     = var.max_image_bytes >= 1 && var.max_image_bytes <= 6291456
+    error_message = "max_image_bytes must be between 1 and 6291456 (the InvokeEndpoint limit)."
+  }
+}
+
+variable "image_size" {
+  description = "Side in pixels of the square image the model expects (IMAGE_SIZE)."
+  type        = number
+  default     = 32
+
+  validation {
+    condition     = var.image_size >= 8 && var.image_size <= 1024 && floor(var.image_size) == var.image_size
+    error_message = "image_size must be a whole number between 8 and 1024."
+  }
+}
+
+variable "endpoint_name" {
+  description = "Name of the SageMaker endpoint classifyImage invokes (ENDPOINT_NAME)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.endpoint_name))
+    error_message = "endpoint_name must be a valid SageMaker endpoint name."
+  }
+}
+
+variable "endpoint_arn" {
+  description = "ARN of that endpoint: classifyImage may call sagemaker:InvokeEndpoint on it and on nothing else."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/.+$", var.endpoint_arn))
+    error_message = "endpoint_arn must be a SageMaker endpoint ARN."
+  }
+}
+
+variable "threshold" {
+  description = "Confidence filterInferences requires (THRESHOLD); below it the execution fails with ThresholdConfidenceNotMet."
+  type        = number
+  default     = 0.93
+
+  validation {
+    condition     = var.threshold > 0 && var.threshold <= 1
+    error_message = "threshold must be in (0, 1]."
+  }
+}
+
+variable "function_settings" {
+  description = "Memory (MB) and timeout (seconds) per function; omitted values keep the defaults."
+  type = object({
+    serialize_image_data = optional(object({
+      memory_size = optional(number, 256)
+      timeout     = optional(number, 15)
+    }), {})
+    classify_image = optional(object({
+      memory_size = optional(number, 256)
+      timeout     = optional(number, 30)
+    }), {})
+    filter_inferences = optional(object({
+      memory_size = optional(number, 128)
+      timeout     = optional(number, 10)
+    }), {})
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for s in values(var.function_settings) :
+      s.memory_size >= 128 && s.memory_size <= 10240 && s.timeout >= 1 && s.timeout <= 900
+    ])
+    error_message = "memory_size must be 128-10240 MB and timeout 1-900 seconds."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of each function's CloudWatch log group, in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the CloudWatch Logs retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL given to every function."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

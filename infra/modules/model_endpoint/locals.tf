@@ -1,0 +1,12 @@
+locals {
+  create_endpoint = var.model_data_url != null
+  bucket_arn      = "arn:${data.aws_partition.this.partition}:s3:::${var.bucket_name}"
+  endpoint_name   = "${var.name_prefix}-endpoint"
+
+  # SageMaker lower-cases endpoint names in ARNs.
+  endpoint_arn = "arn:${data.aws_partition.this.partition}:sagemaker:${data.aws_region.this.name}:${var.account_id}:endpoint/${lower(local.endpoint_name)}"
+
+  # A new artifact gives a new model name, so the model is replaced (created first) and the
+  # endpoint rolls to a new configuration.
+  model_name = local.create_endpoint ? "${var.name_prefix}-model-${substr(sha256(var.model_data_url), 0, 12)}" : null
+}

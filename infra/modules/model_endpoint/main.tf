@@ -1,0 +1,106 @@
+data "aws_partition" "this" {}
+
+data "aws_region" "this" {}
+
+# The built-in Image Classification algorithm's inference image, resolved per region inside
+# the provider (no network call).
+data "aws_sagemaker_prebuilt_ecr_image" "this" {
+  repository_name = "image-classification"
+  image_tag       = "1"
+}
+
+resource "aws_sagemaker_model" "this" {
+  count = local.create_endpoint ? 1 : 0
+
+  name                     = local.model_name
+  execution_role_arn       = aws_iam_role.this.arn
+  enable_network_isolation = true
+
+  primary_container {
+    image          = data.aws_sagemaker_prebuilt_ecr_image.this.registry_path
+    model_data_url = var.model_data_url
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  # SageMaker checks the role's S3 access when it creates the model.
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_sagemaker_endpoint_configuration" "this" {
+  #checkov:skip=CKV_AWS_98:kms_key_arn is a variable; null uses the AWS managed key, which encrypts the volume at rest.
+  count = local.create_endpoint ? 1 : 0
+
+  # Endpoint configurations are immutable: a generated name lets a new one exist next to
+  # the old one while the endpoint switches over.
+  name_prefix = "${var.name_prefix}-"
+  kms_key_arn = var.kms_key_arn
+
+  production_variants {
+    variant_name           = "AllTraffic"
+    model_name             = aws_sagemaker_model.this[0].name
+    initial_variant_weight = 1
+    instance_type          = var.serverless_config == null ? var.instance_type : null
+    initial_instance_count = var.serverless_config == null ? var.initial_instance_count : null
+
+    dynamic "serverless_config" {
+      for_each = var.serverless_config == null ? [] : [var.serverless_config]
+
+      content {
+        memory_size_in_mb = serverless_config.value.memory_size_in_mb
+        max_concurrency   = serverless_config.value.max_concurrency
+      }
+    }
+  }
+
+  dynamic "data_capture_config" {
+    for_each = var.enable_data_capture ? [1] : []
+
+    content {
+      enable_capture              = true
+      initial_sampling_percentage = var.data_capture_sampling_percentage
+      destination_s3_uri          = "s3://${var.bucket_name}/${var.data_capture_prefix}"
+      kms_key_id                  = var.kms_key_arn
+
+      capture_options {
+        capture_mode = "Input"
+      }
+
+      capture_options {
+        capture_mode = "Output"
+      }
+
+      # Content types listed here are captured as text; every other type (image/png,
+      # image/jpeg, application/x-image) is captured base64-encoded.
+      capture_content_type_header {
+        json_content_types = ["application/json"]
+      }
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+
+    precondition {
+      condition     = var.serverless_config == null || !var.enable_data_capture
+      error_message = "SageMaker serverless endpoints do not support data capture: set enable_data_capture = false with serverless_config, or use a provisioned variant."
+    }
+  }
+}
+
+resource "aws_sagemaker_endpoint" "this" {
+  count = local.create_endpoint ? 1 : 0
+
+  # A stable name: changing the configuration updates the endpoint in place (blue/green inside
+  # SageMaker), so clients never see it disappear.
+  name                 = local.endpoint_name
+  endpoint_config_name = aws_sagemaker_endpoint_configuration.this[0].name
+
+  tags = var.tags
+}

@@ -1,0 +1,39 @@
+output "role_arn" {
+  description = "ARN of the SageMaker execution role (hosting and, when enabled, training jobs)."
+  value       = aws_iam_role.this.arn
+}
+
+output "role_name" {
+  description = "Name of the SageMaker execution role."
+  value       = aws_iam_role.this.name
+}
+
+output "endpoint_name" {
+  description = "Name of the endpoint; stable across model updates, known before the endpoint exists."
+  value       = local.endpoint_name
+}
+
+output "endpoint_arn" {
+  description = "ARN of the endpoint, built the way SageMaker forms it: known at plan time, and before the first model exists."
+  value       = local.endpoint_arn
+}
+
+output "endpoint_configuration_name" {
+  description = "Generated name of the current endpoint configuration, or null before the first model."
+  value       = try(aws_sagemaker_endpoint_configuration.this[0].name, null)
+}
+
+output "model_name" {
+  description = "Name of the current model (derived from a hash of model_data_url), or null before the first model."
+  value       = try(aws_sagemaker_model.this[0].name, null)
+}
+
+output "image_uri" {
+  description = "Inference image of the built-in Image Classification algorithm in this region."
+  value       = data.aws_sagemaker_prebuilt_ecr_image.this.registry_path
+}
+
+output "data_capture_s3_uri" {
+  description = "S3 URI under which data capture files are written (null when disabled)."
+  value       = var.enable_data_capture ? "s3://${var.bucket_name}/${var.data_capture_prefix}" : null
+}

@@ -1,0 +1,152 @@
+variable "name_prefix" {
+  description = "Prefix of every name, e.g. `scones-dev`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account ID of the environment; ARNs in policies are built from it so that plans show them in full."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "bucket_name" {
+  description = "The project bucket: model artifacts, training data and data capture live in it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "model_data_url" {
+  description = "S3 URL of the trained model artifact (model.tar.gz), written by training to model.auto.tfvars.json. Null creates only the execution role (training needs it before any model exists); model, endpoint configuration and endpoint come with the first artifact."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_data_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\\.tar\\.gz$", var.model_data_url))
+    error_message = "model_data_url must be null or an s3://bucket/key.tar.gz URL."
+  }
+}
+
+variable "model_prefix" {
+  description = "Key prefix (no trailing slash) of the model artifacts: the role reads models from it and training jobs write to it."
+  type        = string
+  default     = "models"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.model_prefix))
+    error_message = "model_prefix must be a key prefix without leading or trailing slash."
+  }
+}
+
+variable "enable_training_access" {
+  description = "Let the same execution role run training jobs (read training_input_prefixes, write model_prefix, training logs)."
+  type        = bool
+  default     = true
+}
+
+variable "training_input_prefixes" {
+  description = "Key prefixes (no trailing slash) a training job may list and read."
+  type        = list(string)
+  default     = ["train", "validation", "train_lst", "validation_lst"]
+
+  validation {
+    condition     = alltrue([for p in var.training_input_prefixes : can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", p))])
+    error_message = "training_input_prefixes must be key prefixes without wildcards, leading or trailing slash."
+  }
+}
+
+variable "instance_type" {
+  description = "Instance type of the provisioned variant (ignored when serverless_config is set)."
+  type        = string
+  default     = "ml.m5.large"
+
+  validation {
+    condition     = can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", var.instance_type))
+    error_message = "instance_type must be a SageMaker instance type such as ml.m5.large."
+  }
+}
+
+variable "initial_instance_count" {
+  description = "Instance count of the provisioned variant (ignored when serverless_config is set)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.initial_instance_count >= 1 && floor(var.initial_instance_count) == var.initial_instance_count
+    error_message = "initial_instance_count must be a whole number of at least 1."
+  }
+}
+
+variable "serverless_config" {
+  description = "Serverless variant for low-traffic environments (memory in MB, max concurrency). Null gives a provisioned variant. SageMaker does not capture data from serverless endpoints, so this needs enable_data_capture = false."
+  type = object({
+    memory_size_in_mb = number
+    max_concurrency   = number
+  })
+  default = null
+
+  validation {
+    condition = var.serverless_config == null || (
+      contains([1024, 2048, 3072, 4096, 5120, 6144], try(var.serverless_config.memory_size_in_mb, 0)) &&
+      try(var.serverless_config.max_concurrency, 0) >= 1 && try(var.serverless_config.max_concurrency, 0) <= 200
+    )
+    error_message = "serverless_config.memory_size_in_mb must be 1024-6144 in steps of 1024 and max_concurrency 1-200."
+  }
+}
+
+variable "enable_data_capture" {
+  description = "Capture endpoint requests and responses to S3 for monitoring."
+  type        = bool
+  default     = true
+}
+
+variable "data_capture_prefix" {
+  description = "Key prefix (no trailing slash) under which data capture files are written."
+  type        = string
+  default     = "data_capture"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.data_capture_prefix))
+    error_message = "data_capture_prefix must be a key prefix without leading or trailing slash."
+  }
+}
+
+variable "data_capture_sampling_percentage" {
+  description = "Percentage (0-100) of requests captured."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.data_capture_sampling_percentage >= 0 && var.data_capture_sampling_percentage <= 100 && floor(var.data_capture_sampling_percentage) == var.data_capture_sampling_percentage
+    error_message = "data_capture_sampling_percentage must be a whole number from 0 to 100."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the endpoint storage volume and the captured data. Null uses AWS managed keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be null or a KMS key ARN."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

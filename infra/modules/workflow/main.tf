@@ -1,0 +1,32 @@
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:Execution logs carry no image data by default (include_execution_data = false); the AWS owned key encrypts them at rest.
+  #checkov:skip=CKV_AWS_338:Retention is per environment (log_retention_days); short in dev to bound cost, a year in prod.
+  # Under /aws/vendedlogs/ so that the logs resource policy Step Functions writes stays small.
+  name              = "/aws/vendedlogs/states/${local.name}"
+  retention_in_days = var.log_retention_days
+
+  tags = var.tags
+}
+
+resource "aws_sfn_state_machine" "this" {
+  #checkov:skip=CKV_AWS_285:include_execution_data is a variable, off by default: state data carries base64 images that do not belong in logs.
+  name       = local.name
+  type       = "STANDARD"
+  role_arn   = aws_iam_role.this.arn
+  definition = local.definition
+
+  logging_configuration {
+    level                  = var.log_level
+    include_execution_data = var.include_execution_data
+    log_destination        = "${aws_cloudwatch_log_group.this.arn}:*"
+  }
+
+  tracing_configuration {
+    enabled = var.tracing_enabled
+  }
+
+  tags = var.tags
+
+  # Step Functions checks at creation that the role can deliver logs.
+  depends_on = [aws_iam_role_policy.this]
+}

@@ -1,0 +1,79 @@
+variable "name_prefix" {
+  description = "Prefix of every name, e.g. `scones-dev`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "serialize_image_data_arn" {
+  description = "ARN of the serializeImageData function (first state)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.serialize_image_data_arn))
+    error_message = "serialize_image_data_arn must be an unqualified Lambda function ARN."
+  }
+}
+
+variable "classify_image_arn" {
+  description = "ARN of the classifyImage function (second state)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.classify_image_arn))
+    error_message = "classify_image_arn must be an unqualified Lambda function ARN."
+  }
+}
+
+variable "filter_inferences_arn" {
+  description = "ARN of the filterInferences function (last state)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.filter_inferences_arn))
+    error_message = "filter_inferences_arn must be an unqualified Lambda function ARN."
+  }
+}
+
+variable "log_level" {
+  description = "Execution history sent to CloudWatch Logs: ALL, ERROR, FATAL or OFF."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.log_level)
+    error_message = "log_level must be ALL, ERROR, FATAL or OFF."
+  }
+}
+
+variable "include_execution_data" {
+  description = "Include state input and output (base64 images) in the execution logs."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of the execution log group, in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the CloudWatch Logs retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "tracing_enabled" {
+  description = "Send X-Ray traces of executions."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}
