@@ -1,0 +1,319 @@
+"""serializeImageData against S3 on moto: good images of every kind and every named failure."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from lambda_testkit import BUCKET, FakeContext, image_bytes, load_event, png_header_claiming
+from PIL import Image, ImageFile
+
+from common.errors import (
+    ConfigurationError,
+    ImageNotFound,
+    ImageTooLarge,
+    InvalidEvent,
+    InvalidImage,
+)
+
+
+def put(s3: Any, key: str, data: bytes) -> dict[str, Any]:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    return {"image_data": "", "s3_bucket": BUCKET, "s3_key": key}
+
+
+def output_image(result: dict[str, Any]) -> Image.Image:
+    image = Image.open(io.BytesIO(base64.b64decode(result["image_data"])))
+    assert image.format == "PNG"
+    return image
+
+
+def last_log_line(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert lines, "the handler logged nothing"
+    record: dict[str, Any] = json.loads(lines[-1])
+    return record
+
+
+@pytest.mark.shared_data
+def test_original_test_event_with_a_real_cifar_image(
+    serialize: ModuleType, s3: Any, shared_data: Path, context: FakeContext
+) -> None:
+    event = load_event("serialize_image_data/original_test_event.json")
+    source = shared_data / "test" / "bicycle" / "bicycle_s_000513.png"
+    s3.put_object(Bucket=event["s3_bucket"], Key=event["s3_key"], Body=source.read_bytes())
+
+    result = serialize.lambda_handler(event, context)
+
+    assert result["s3_bucket"] == event["s3_bucket"]
+    assert result["s3_key"] == event["s3_key"]
+    assert result["inferences"] == []
+    image = output_image(result)
+    assert (image.mode, image.size) == ("RGB", (32, 32))
+    # CIFAR images already are 32x32 RGB: normalising must not change a single pixel.
+    assert image.tobytes() == Image.open(source).convert("RGB").tobytes()
+    assert len(result["image_data"]) < 5 * 1024
+
+
+def test_extra_event_fields_pass_through(serialize: ModuleType, s3: Any) -> None:
+    event = load_event("serialize_image_data/extra_fields.json")
+    s3.put_object(Bucket=BUCKET, Key=event["s3_key"], Body=image_bytes())
+
+    result = serialize.lambda_handler(event, FakeContext())
+
+    assert result["order_id"] == event["order_id"]
+    assert result["submitted_by"] == event["submitted_by"]
+    assert set(result) == set(event) | {"inferences"}
+
+
+def test_same_image_gives_the_same_bytes(serialize: ModuleType, s3: Any) -> None:
+    event = put(s3, "photos/a.jpg", image_bytes(size=(640, 480), fmt="JPEG", quality=90))
+    first = serialize.lambda_handler(event, FakeContext())["image_data"]
+    second = serialize.lambda_handler(dict(event), FakeContext())["image_data"]
+    assert first == second
+
+
+def test_large_jpeg_photo_is_decoded_cheaply(serialize: ModuleType, s3: Any) -> None:
+    event = put(s3, "photos/phone.jpg", image_bytes(size=(4000, 3000), fmt="JPEG", quality=85))
+    started = time.perf_counter()
+    result = serialize.lambda_handler(event, FakeContext())
+    elapsed = time.perf_counter() - started
+    assert output_image(result).size == (32, 32)
+    # draft() decodes at 1/8 scale; a full 12-megapixel decode and resize takes far longer.
+    assert elapsed < 1.0
+
+
+def test_large_png_is_accepted(serialize: ModuleType, s3: Any) -> None:
+    event = put(s3, "photos/scan.png", image_bytes(size=(4000, 3000)))
+    assert output_image(serialize.lambda_handler(event, FakeContext())).size == (32, 32)
+
+
+def test_grayscale_becomes_rgb(serialize: ModuleType, s3: Any) -> None:
+    event = put(s3, "photos/gray.png", image_bytes(mode="L", size=(50, 40)))
+    image = output_image(serialize.lambda_handler(event, FakeContext()))
+    assert image.mode == "RGB"
+    red, green, blue = image.split()
+    assert red.tobytes() == green.tobytes() == blue.tobytes()
+
+
+def test_transparent_pixels_are_composited_on_white(serialize: ModuleType, s3: Any) -> None:
+    buffer = io.BytesIO()
+    # Red under alpha 0 must come out white, not red: the colour of hidden pixels is noise.
+    Image.new("RGBA", (64, 64), (255, 0, 0, 0)).save(buffer, format="PNG")
+    event = put(s3, "photos/cutout.png", buffer.getvalue())
+    image = output_image(serialize.lambda_handler(event, FakeContext()))
+    assert image.mode == "RGB"
+    assert image.getcolors() == [(32 * 32, (255, 255, 255))]
+
+
+def test_non_square_images_are_centre_cropped(serialize: ModuleType, s3: Any) -> None:
+    wide = Image.new("RGB", (300, 100), (0, 0, 255))
+    wide.paste((255, 0, 0), (100, 0, 200, 100))  # a red square in the middle third
+    buffer = io.BytesIO()
+    wide.save(buffer, format="PNG")
+    image = output_image(serialize.lambda_handler(put(s3, "w.png", buffer.getvalue()), None))
+    # Only the red middle third is kept (Lanczos lets a hint of the blue edge bleed in).
+    assert all(red >= 200 and blue <= 40 for _, (red, _, blue) in image.getcolors())
+
+
+def test_image_size_is_configurable(
+    serialize: ModuleType, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMAGE_SIZE", "64")
+    event = put(s3, "photos/a.png", image_bytes(size=(200, 200)))
+    assert output_image(serialize.lambda_handler(event, FakeContext())).size == (64, 64)
+
+
+@pytest.mark.parametrize("value", ["512", "4", "abc", "32.5"])
+def test_image_size_out_of_range_is_a_configuration_error(
+    serialize: ModuleType, s3: Any, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("IMAGE_SIZE", value)
+    event = put(s3, "photos/a.png", image_bytes())
+    with pytest.raises(ConfigurationError, match="IMAGE_SIZE"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_text_file_named_png_is_invalid(serialize: ModuleType, s3: Any) -> None:
+    event = put(s3, "uploads/notes.png", b"shopping list: flour, butter, sugar\n")
+    with pytest.raises(InvalidImage, match=r"s3://scones-unlimited-test/uploads/notes\.png"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_truncated_png_is_invalid(serialize: ModuleType, s3: Any) -> None:
+    data = image_bytes(size=(200, 200))
+    event = put(s3, "uploads/cut.png", data[: len(data) // 2])
+    with pytest.raises(InvalidImage, match="cannot be decoded"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_truncated_jpeg_is_invalid(serialize: ModuleType, s3: Any) -> None:
+    data = image_bytes(size=(200, 200), fmt="JPEG")
+    event = put(s3, "uploads/cut.jpg", data[: len(data) // 2])
+    with pytest.raises(InvalidImage, match="cannot be decoded"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_zero_byte_object_is_invalid(serialize: ModuleType, s3: Any) -> None:
+    event = put(s3, "uploads/empty.png", b"")
+    with pytest.raises(InvalidImage, match="empty"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_other_formats_are_invalid_whatever_the_extension(serialize: ModuleType, s3: Any) -> None:
+    event = put(s3, "uploads/photo.png", image_bytes(fmt="GIF"))
+    with pytest.raises(InvalidImage, match="not a PNG or JPEG"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_decompression_bomb_is_rejected_before_decoding(
+    serialize: ModuleType, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_decode(self: ImageFile.ImageFile) -> None:
+        raise AssertionError("a bomb must be rejected from its header, before load()")
+
+    # 10^10 pixels would be 30 GB of RGB: any decode attempt would show up here first.
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
+    event = put(s3, "uploads/bomb.png", png_header_claiming(100_000, 100_000))
+    started = time.perf_counter()
+    with pytest.raises(InvalidImage, match="decompression bomb") as raised:
+        serialize.lambda_handler(event, FakeContext())
+    assert time.perf_counter() - started < 1.0
+    assert "uploads/bomb.png" in str(raised.value)
+
+
+def test_image_just_over_the_pixel_limit_is_a_bomb_too(
+    serialize: ModuleType, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Between 1x and 2x MAX_IMAGE_PIXELS Pillow only warns; the handler must still refuse.
+    monkeypatch.setenv("MAX_IMAGE_PIXELS", "1000")
+    event = put(s3, "uploads/slightly-big.png", image_bytes(size=(40, 30)))
+    with pytest.raises(InvalidImage, match="MAX_IMAGE_PIXELS"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_missing_bucket_is_image_not_found(serialize: ModuleType, s3: Any) -> None:
+    event = load_event("serialize_image_data/missing_bucket.json")
+    with pytest.raises(ImageNotFound, match="bucket 'scones-unlimited-no-such-bucket'"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_missing_key_is_image_not_found(serialize: ModuleType, s3: Any) -> None:
+    event = load_event("serialize_image_data/missing_key.json")
+    with pytest.raises(ImageNotFound, match=r"test/no_such_image\.png does not exist"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_object_over_the_byte_limit_is_too_large(
+    serialize: ModuleType, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_IMAGE_BYTES", "1000")
+    data = image_bytes(size=(300, 300), fmt="JPEG")
+    assert len(data) > 1000
+    event = put(s3, "uploads/big.jpg", data)
+    with pytest.raises(ImageTooLarge, match=f"is {len(data)} bytes, over the limit of 1000"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+class _LyingBody:
+    """A body longer than the ContentLength its response claims."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+        self.requested: list[int] = []
+
+    def read(self, amount: int) -> bytes:
+        self.requested.append(amount)
+        return self._stream.read(amount)
+
+    def close(self) -> None:
+        pass
+
+
+class _LyingS3:
+    def __init__(self, body: _LyingBody) -> None:
+        self.body = body
+
+    def get_object(self, **_: str) -> dict[str, Any]:
+        return {"Body": self.body, "ContentLength": 10}
+
+
+def test_read_is_capped_even_when_content_length_lies(serialize: ModuleType) -> None:
+    body = _LyingBody(b"\x89PNG" + b"\x00" * 10_000)
+    request = serialize.parse_event({"s3_bucket": BUCKET, "s3_key": "k.png"})
+    with pytest.raises(ImageTooLarge):
+        serialize.fetch_object(_LyingS3(body), request, max_bytes=100)
+    assert body.requested == [101]
+
+
+def test_event_without_s3_key_is_invalid(serialize: ModuleType, s3: Any) -> None:
+    event = load_event("serialize_image_data/missing_s3_key.json")
+    with pytest.raises(InvalidEvent, match="s3_key is missing"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_event_with_wrong_types_is_invalid(serialize: ModuleType, s3: Any) -> None:
+    event = load_event("serialize_image_data/wrong_types.json")
+    with pytest.raises(InvalidEvent, match="s3_key must be a string, got int 513"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        [],
+        "test/bicycle_s_000513.png",
+        {"s3_bucket": "", "s3_key": "a.png"},
+        {"s3_bucket": BUCKET, "s3_key": "a.png", "image_data": 5},
+        {"s3_bucket": "not a bucket!", "s3_key": "a.png"},
+    ],
+)
+def test_malformed_events_are_invalid(serialize: ModuleType, s3: Any, event: Any) -> None:
+    with pytest.raises(InvalidEvent):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_a_normalised_image_too_big_for_the_state_is_refused(
+    serialize: ModuleType, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serialize, "MAX_STATE_IMAGE_BYTES", 100)
+    event = put(s3, "photos/a.png", image_bytes(size=(100, 100)))
+    with pytest.raises(ImageTooLarge, match="lower IMAGE_SIZE"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+def test_one_structured_log_line_on_success(
+    serialize: ModuleType, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = put(s3, "photos/a.png", image_bytes())
+    capsys.readouterr()
+    serialize.lambda_handler(event, FakeContext(function_name="serializeImageData"))
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    line = json.loads(out[0])
+    assert line["function"] == "serializeImageData"
+    assert line["s3_key"] == "photos/a.png"
+    assert line["outcome"] == "ok"
+    assert line["error_type"] is None
+    assert isinstance(line["duration_ms"], float)
+    assert {"label", "confidence", "request_id", "timestamp"} <= set(line)
+
+
+def test_log_line_names_the_error(
+    serialize: ModuleType, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = put(s3, "uploads/notes.png", b"not an image")
+    with pytest.raises(InvalidImage):
+        serialize.lambda_handler(event, FakeContext())
+    line = last_log_line(capsys)
+    assert line["outcome"] == "error"
+    assert line["level"] == "ERROR"
+    assert line["error_type"] == "InvalidImage"
+    assert line["s3_key"] == "uploads/notes.png"
+    assert "not a PNG or JPEG" in line["error_message"]
