@@ -8,12 +8,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-# Standard retry mode retries throttling and 5xx with backoff; 3 attempts keep a failing call
+# Standard retry mode retries throttling and 5xx with backoff; 3 attempts in all keep a failure
 # well inside the Lambda timeout so the workflow's own Retry decides what happens next.
 # No endpoint_url here: boto3 reads AWS_ENDPOINT_URL(_<SERVICE>) itself, which is how the
 # local cloud points these clients at its server.
+MAX_ATTEMPTS = 3
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=5,
     read_timeout=30,
 )
