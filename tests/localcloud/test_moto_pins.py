@@ -1,0 +1,78 @@
+"""Fails loudly when moto changes under the local cloud's patches of its internals."""
+
+from __future__ import annotations
+
+import inspect
+
+import moto
+import pytest
+
+from localcloud.plugin import MOTO_VERSION, MotoVersionError, patch_attribute, require_moto_version
+
+
+def test_moto_is_the_release_the_patches_were_written_for() -> None:
+    assert moto.__version__ == MOTO_VERSION, (
+        f"moto {moto.__version__} is installed; localcloud's patches target {MOTO_VERSION}. "
+        "Review localcloud/stepfunctions.py and localcloud/lambda_runtime.py against it."
+    )
+    require_moto_version()
+
+
+def test_require_moto_version_names_both_versions() -> None:
+    with pytest.raises(MotoVersionError, match=r"moto==0\.0\.1.*moto==5"):
+        require_moto_version("0.0.1")
+
+
+def test_lambda_invoke_hook_point_is_unchanged() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    parameters = list(inspect.signature(LambdaFunction.invoke).parameters)
+    assert parameters == ["self", "body", "request_headers", "response_headers"]
+    # The responses call fn.invoke for sync and async invokes; the backend calls it for sync.
+    from moto.awslambda import models, responses
+
+    assert "fn.invoke(body, headers, response_headers)" in inspect.getsource(
+        models.LambdaBackend.invoke
+    )
+    assert "fn.invoke(self.body, self.headers, response_headers)" in inspect.getsource(
+        responses.LambdaResponse.invoke_async
+    )
+
+
+def test_stepfunctions_patch_points_are_unchanged() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    assert not hasattr(StepFunctionResponse, "validate_state_machine_definition") or getattr(
+        StepFunctionResponse.validate_state_machine_definition, "__module__", ""
+    ).startswith("localcloud")
+    assert not hasattr(StepFunctionResponse, "list_state_machine_versions") or getattr(
+        StepFunctionResponse.list_state_machine_versions, "__module__", ""
+    ).startswith("localcloud")
+    assert list(inspect.signature(StepFunctionResponse._describe_state_machine).parameters) == [
+        "self",
+        "state_machine_arn",
+    ]
+    start = list(inspect.signature(StepFunctionsParserBackend.start_execution).parameters)
+    assert start[:3] == ["self", "state_machine_arn", "name"]
+    assert isinstance(
+        inspect.getattr_static(StepFunctionsParserBackend, "_validate_definition"), staticmethod
+    )
+
+
+def test_stepfunctions_interpreter_still_maps_errortype_to_the_error_name() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+
+    assert 'cause_object["errorType"]' in inspect.getsource(state_task_service_lambda)
+
+
+def test_patch_attribute_refuses_a_missing_target() -> None:
+    class Target:
+        existing = 1
+
+    with pytest.raises(MotoVersionError, match="no longer has"):
+        patch_attribute(Target, "renamed", 2)
+    with pytest.raises(MotoVersionError, match="now has its own"):
+        patch_attribute(Target, "existing", 2, replaces=False)
