@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from localcloud.plugin import LocalCloudContext, patch_attribute, require_moto_v
 PATCHED = {
     "moto.stepfunctions.responses.StepFunctionResponse": [
         "_describe_state_machine",
+        "stepfunction_backend (property)",
         "validate_state_machine_definition (added)",
         "list_state_machine_versions (added)",
     ],
@@ -42,8 +44,6 @@ def _revision_id(state_machine: Any) -> str:
 def install(ctx: LocalCloudContext) -> None:
     require_moto_version()
     from moto.core.responses import ActionResult
-    from moto.core.exceptions import AWSError
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.responses import StepFunctionResponse
 
     def validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
@@ -80,6 +80,41 @@ def install(ctx: LocalCloudContext) -> None:
         response["revisionId"] = _revision_id(machine)
         return ActionResult(response)
 
+    patch_attribute(StepFunctionResponse, "validate_state_machine_definition",
+                    validate_state_machine_definition, replaces=False)  # fmt: skip
+    patch_attribute(StepFunctionResponse, "list_state_machine_versions",
+                    list_state_machine_versions, replaces=False)  # fmt: skip
+    patch_attribute(StepFunctionResponse, "_describe_state_machine", describe_with_revision)
+
+    # Importing moto's interpreter (an ANTLR parser) takes seconds; do it while the server
+    # starts answering, and hold any Step Functions request until it is patched.
+    interpreter_ready = threading.Event()
+    original_backend = StepFunctionResponse.stepfunction_backend
+
+    def backend_when_ready(self: StepFunctionResponse) -> Any:
+        interpreter_ready.wait()
+        return original_backend.fget(self)  # type: ignore[attr-defined]
+
+    patch_attribute(StepFunctionResponse, "stepfunction_backend", property(backend_when_ready))
+
+    def patch_interpreter() -> None:
+        log = ctx.child_logger("stepfunctions")
+        try:
+            _patch_interpreter()
+            log.info("Step Functions interpreter patched")
+        except Exception:  # in a thread nobody joins: say it loudly in the server log
+            log.exception("Step Functions interpreter NOT patched; executions will misbehave")
+        finally:
+            interpreter_ready.set()
+
+    threading.Thread(target=patch_interpreter, name="sfn-interpreter", daemon=True).start()
+    ctx.child_logger("stepfunctions").info("Step Functions validation and versions installed")
+
+
+def _patch_interpreter() -> None:
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
     original_start: Callable[..., Any] = StepFunctionsParserBackend.start_execution
 
     def start_execution(self: Any, state_machine_arn: str, name: str | None = None,
@@ -100,15 +135,9 @@ def install(ctx: LocalCloudContext) -> None:
             )
         original_validate(definition)
 
-    patch_attribute(StepFunctionResponse, "validate_state_machine_definition",
-                    validate_state_machine_definition, replaces=False)  # fmt: skip
-    patch_attribute(StepFunctionResponse, "list_state_machine_versions",
-                    list_state_machine_versions, replaces=False)  # fmt: skip
-    patch_attribute(StepFunctionResponse, "_describe_state_machine", describe_with_revision)
     patch_attribute(StepFunctionsParserBackend, "start_execution", start_execution)
     patch_attribute(StepFunctionsParserBackend, "_validate_definition",
                     staticmethod(validate_on_create))  # fmt: skip
-    ctx.child_logger("stepfunctions").info("Step Functions validation and versions installed")
 
 
 def _interpreter_diagnostics(definition: str) -> list[Diagnostic]:

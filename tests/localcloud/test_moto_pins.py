@@ -53,6 +53,9 @@ def test_stepfunctions_patch_points_are_unchanged() -> None:
         "self",
         "state_machine_arn",
     ]
+    assert isinstance(
+        inspect.getattr_static(StepFunctionResponse, "stepfunction_backend"), property
+    )
     start = list(inspect.signature(StepFunctionsParserBackend.start_execution).parameters)
     assert start[:3] == ["self", "state_machine_arn", "name"]
     assert isinstance(
