@@ -36,6 +36,7 @@ MOTO_INTERNALS: tuple[tuple[str, str], ...] = (
     ("moto.sagemaker.responses", "SageMakerResponse.describe_endpoint"),
     ("moto.sagemaker.responses", "SageMakerResponse.describe_endpoint_config"),
     ("moto.sagemaker.responses", "SageMakerResponse.describe_model"),
+    ("moto.sagemaker.responses", "SageMakerResponse.create_model"),
     ("moto.sagemaker.exceptions", "ValidationError"),
     ("moto.sagemakerruntime.responses", "SageMakerRuntimeResponse.invoke_endpoint"),
     ("moto.core.responses", "BaseResponse.use_raw_body"),

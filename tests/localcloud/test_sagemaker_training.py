@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import tarfile
 import textwrap
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from localcloud import sagemaker_training
-from localcloud.plugin import LocalCloudContext, install_plugins
+from localcloud.testing import RunningCloud, running_local_cloud
 
 REGION = "us-east-1"
 IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
@@ -53,49 +50,23 @@ STAND_IN_TRAINER = textwrap.dedent(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudContext]:
-    """The SageMaker plugins on moto's threaded server, in this process."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    ctx = LocalCloudContext(state_dir=tmp_path_factory.mktemp("localcloud"), port=port)
-    install_plugins(ctx, ("localcloud.sagemaker_training", "localcloud.sagemaker_endpoints"))
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield ctx
-    ctx.run_shutdown_hooks()
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def stand_in_trainer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+    """A real local cloud server whose training jobs run the stand-in trainer."""
     script = tmp_path_factory.mktemp("stand_in") / "stand_in_trainer.py"
     script.write_text(STAND_IN_TRAINER)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(sagemaker_training.TRAINER_MODULE_ENV, str(script))
-        yield script
+        with running_local_cloud() as running:
+            yield running
 
 
-def client(ctx: LocalCloudContext, service: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=ctx.endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def client(cloud: RunningCloud, service: str) -> Any:
+    return cloud.client(service)
 
 
 @pytest.fixture(scope="module")
-def data(cloud: LocalCloudContext) -> str:
+def data(cloud: RunningCloud) -> str:
     s3 = client(cloud, "s3")
     s3.create_bucket(Bucket=BUCKET)
     for channel in ("train", "validation"):
@@ -147,9 +118,8 @@ def wait(sagemaker: Any, name: str, timeout: float = 60) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-@pytest.mark.usefixtures("stand_in_trainer")
 def test_job_runs_in_progress_then_completes_with_a_model_archive(
-    cloud: LocalCloudContext, data: str
+    cloud: RunningCloud, data: str
 ) -> None:
     sagemaker = client(cloud, "sagemaker")
     sagemaker.create_training_job(
@@ -188,9 +158,8 @@ def test_job_runs_in_progress_then_completes_with_a_model_archive(
     assert "VpcConfig" not in job and "FailureReason" not in job
 
 
-@pytest.mark.usefixtures("stand_in_trainer")
 def test_every_trainer_line_is_a_log_event_in_the_jobs_stream(
-    cloud: LocalCloudContext, data: str
+    cloud: RunningCloud, data: str
 ) -> None:
     sagemaker = client(cloud, "sagemaker")
     sagemaker.create_training_job(**job_request("logged-job", data))
@@ -210,10 +179,7 @@ def test_every_trainer_line_is_a_log_event_in_the_jobs_stream(
     assert "Epoch[0] Train-accuracy=0.5" in messages
 
 
-@pytest.mark.usefixtures("stand_in_trainer")
-def test_trainer_failure_file_becomes_the_failure_reason(
-    cloud: LocalCloudContext, data: str
-) -> None:
+def test_trainer_failure_file_becomes_the_failure_reason(cloud: RunningCloud, data: str) -> None:
     sagemaker = client(cloud, "sagemaker")
     hyperparameters = {"num_classes": "2", "num_training_samples": "2", "stand_in": "fail"}
     sagemaker.create_training_job(**job_request("bad-hp", data, HyperParameters=hyperparameters))
@@ -224,9 +190,8 @@ def test_trainer_failure_file_becomes_the_failure_reason(
     assert "ModelArtifacts" not in job
 
 
-@pytest.mark.usefixtures("stand_in_trainer")
 def test_a_crash_without_failure_file_names_exit_code_and_log_tail(
-    cloud: LocalCloudContext, data: str
+    cloud: RunningCloud, data: str
 ) -> None:
     sagemaker = client(cloud, "sagemaker")
     hyperparameters = {"num_classes": "2", "num_training_samples": "2", "stand_in": "crash"}
@@ -260,7 +225,7 @@ def test_a_crash_without_failure_file_names_exit_code_and_log_tail(
     ids=["missing-hyperparameter", "bad-hyperparameter", "other-algorithm"],
 )
 def test_requests_the_algorithm_would_reject_fail_with_an_actionable_reason(
-    cloud: LocalCloudContext,
+    cloud: RunningCloud,
     data: str,
     overrides: dict[str, Any],
     expected: str,
@@ -274,7 +239,7 @@ def test_requests_the_algorithm_would_reject_fail_with_an_actionable_reason(
     assert job["FailureReason"].startswith(expected)
 
 
-def test_a_missing_channel_fails_the_job(cloud: LocalCloudContext, data: str) -> None:
+def test_a_missing_channel_fails_the_job(cloud: RunningCloud, data: str) -> None:
     sagemaker = client(cloud, "sagemaker")
     request = job_request("no-validation", data)
     request["InputDataConfig"] = [
@@ -285,7 +250,7 @@ def test_a_missing_channel_fails_the_job(cloud: LocalCloudContext, data: str) ->
     assert "channel 'validation' is required" in reason
 
 
-def test_an_empty_channel_prefix_fails_the_download(cloud: LocalCloudContext, data: str) -> None:
+def test_an_empty_channel_prefix_fails_the_download(cloud: RunningCloud, data: str) -> None:
     sagemaker = client(cloud, "sagemaker")
     request = job_request("empty-channel", data)
     request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] = f"{data}/nothing/"
@@ -298,8 +263,7 @@ def test_an_empty_channel_prefix_fails_the_download(cloud: LocalCloudContext, da
     ]
 
 
-@pytest.mark.usefixtures("stand_in_trainer")
-def test_stop_training_job_stops_the_trainer(cloud: LocalCloudContext, data: str) -> None:
+def test_stop_training_job_stops_the_trainer(cloud: RunningCloud, data: str) -> None:
     sagemaker = client(cloud, "sagemaker")
     hyperparameters = {"num_classes": "2", "num_training_samples": "2", "stand_in": "sleep"}
     sagemaker.create_training_job(**job_request("stopped", data, HyperParameters=hyperparameters))
@@ -321,8 +285,7 @@ def test_stop_training_job_stops_the_trainer(cloud: LocalCloudContext, data: str
         sagemaker.stop_training_job(TrainingJobName="stopped")
 
 
-@pytest.mark.usefixtures("stand_in_trainer")
-def test_max_runtime_stops_the_job(cloud: LocalCloudContext, data: str) -> None:
+def test_max_runtime_stops_the_job(cloud: RunningCloud, data: str) -> None:
     sagemaker = client(cloud, "sagemaker")
     hyperparameters = {"num_classes": "2", "num_training_samples": "2", "stand_in": "sleep"}
     sagemaker.create_training_job(

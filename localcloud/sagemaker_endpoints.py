@@ -1,0 +1,437 @@
+"""SageMaker endpoints for real: load the model artifact, serve InvokeEndpoint, capture data."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import io
+import os
+import random
+import shutil
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from localcloud import sagemaker_capture, sagemaker_moto, sagemaker_runtime
+from localcloud.plugin import LocalCloudContext
+from localcloud.sagemaker_training import IMAGE_CLASSIFICATION_IMAGE
+
+# The module whose load_model(model_dir) serves a model: a module name or a path to a .py file.
+INFERENCE_MODULE_ENV = "LOCALCLOUD_SAGEMAKER_INFERENCE"
+DEFAULT_INFERENCE_MODULE = "training.local_trainer.inference"
+# Inference runs in the server process; one torch thread per request keeps 2 cores responsive.
+TORCH_THREADS_ENV = "LOCALCLOUD_TORCH_THREADS"
+LOG_GROUP = "/aws/sagemaker/Endpoints/{endpoint}"
+
+
+class Predictor(Protocol):
+    """What training.local_trainer.inference.load_model returns."""
+
+    def predict(self, body: bytes, content_type: str) -> list[float]: ...
+
+
+class ModelLoadError(Exception):
+    """A variant's model cannot be served; str(error) becomes the endpoint's FailureReason."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One production variant, loaded and ready to predict."""
+
+    name: str
+    model_name: str
+    weight: float
+    predictor: Predictor
+    model_dir: Path
+
+
+@dataclass
+class LiveEndpoint:
+    """What InvokeEndpoint needs of an InService endpoint."""
+
+    account_id: str
+    region: str
+    name: str
+    config_name: str
+    variants: list[Variant]
+    capture: sagemaker_capture.CaptureConfig | None
+    log: sagemaker_moto.LogStreamWriter
+    chooser: random.Random
+
+    def pick(self, target: str | None) -> Variant | None:
+        if target:
+            return next((v for v in self.variants if v.name == target), None)
+        if len(self.variants) == 1:
+            return self.variants[0]
+        weights = [max(v.weight, 0.0) for v in self.variants]
+        if not any(weights):
+            weights = [1.0] * len(self.variants)
+        return self.chooser.choices(self.variants, weights=weights)[0]
+
+
+class EndpointService:
+    """Loads models for endpoints in background threads and keeps the InService ones."""
+
+    def __init__(self, ctx: LocalCloudContext) -> None:
+        self.models_root = ctx.state_dir / "sagemaker" / "models"
+        self.logger = ctx.child_logger("sagemaker.endpoints")
+        self.capture = sagemaker_capture.CaptureWriter(ctx.child_logger("sagemaker.capture"))
+        self._live: dict[tuple[str, str, str], LiveEndpoint] = {}
+        self._predictors: dict[str, Predictor] = {}  # by artifact sha256: shared by endpoints
+        self._generation: dict[tuple[str, str, str], int] = {}
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()  # one model load at a time: loads are CPU-bound
+
+    def live(self, account_id: str, region: str, name: str) -> LiveEndpoint | None:
+        return self._live.get((account_id, region, name))
+
+    def deploy(self, backend: Any, endpoint: Any, config_name: str, *, update: bool) -> None:
+        """Start loading config_name's models for endpoint; status flips when done."""
+        key = (backend.account_id, backend.region_name, endpoint.endpoint_name)
+        with self._lock:
+            generation = self._generation.get(key, 0) + 1
+            self._generation[key] = generation
+        endpoint.endpoint_status = "Updating" if update else "Creating"
+        endpoint.last_modified_time = sagemaker_moto.utcnow()
+        thread = threading.Thread(
+            target=self._load,
+            args=(backend, endpoint, config_name, key, generation, update),
+            name=f"endpoint-{endpoint.endpoint_name}",
+            daemon=True,
+        )
+        thread.start()
+
+    def undeploy(self, account_id: str, region: str, name: str) -> None:
+        key = (account_id, region, name)
+        with self._lock:
+            self._generation[key] = self._generation.get(key, 0) + 1  # orphan any load in flight
+            live = self._live.pop(key, None)
+        if live is not None:
+            self.capture.flush_endpoint(live.name)
+
+    def shutdown(self) -> None:
+        self.capture.close()
+
+    def _load(
+        self,
+        backend: Any,
+        endpoint: Any,
+        config_name: str,
+        key: tuple[str, str, str],
+        generation: int,
+        update: bool,
+    ) -> None:
+        name = endpoint.endpoint_name
+        log = sagemaker_moto.LogStreamWriter(
+            key[0], key[1], LOG_GROUP.format(endpoint=name), "AllTraffic/i-localcloud0000000"
+        )
+        started = time.perf_counter()
+        try:
+            config = backend.endpoint_configs.get(config_name)
+            if config is None:
+                raise ModelLoadError(f"Could not find endpoint configuration '{config_name}'.")
+            variants = [
+                self._load_variant(backend, variant) for variant in config.production_variants
+            ]
+            if not variants:
+                raise ModelLoadError(f"endpoint configuration {config_name} has no variants")
+        except ModelLoadError as error:
+            self._finish_failed(endpoint, key, generation, update, str(error), log)
+            return
+        except Exception as error:  # a bug of ours must still end in Failed, not Creating
+            self.logger.exception("endpoint %s: internal error while loading", name)
+            self._finish_failed(
+                endpoint, key, generation, update, f"InternalFailure: {error!r}", log
+            )
+            return
+        capture = sagemaker_capture.CaptureConfig.from_api(config.data_capture_config, name)
+        live = LiveEndpoint(
+            account_id=key[0],
+            region=key[1],
+            name=name,
+            config_name=config_name,
+            variants=variants,
+            capture=capture,
+            log=log,
+            chooser=random.Random(f"{name}/{config_name}"),
+        )
+        with self._lock:
+            if self._generation.get(key) != generation:
+                return  # deleted or updated again while we were loading
+            previous = self._live.get(key)
+            self._live[key] = live
+            endpoint.endpoint_config_name = config_name
+            endpoint.production_variants = endpoint._process_production_variants(
+                config.production_variants
+            )
+            endpoint.data_capture_config = config.data_capture_config
+            endpoint.failure_reason = None
+            endpoint.last_modified_time = sagemaker_moto.utcnow()
+            endpoint.endpoint_status = "InService"
+        if previous is not None:
+            self.capture.flush_endpoint(name)
+        seconds = time.perf_counter() - started
+        log.write([f"localcloud: {config_name} loaded in {seconds:.2f}s; endpoint InService"])
+        self.logger.info("endpoint %s InService with %s (%.2fs)", name, config_name, seconds)
+
+    def _finish_failed(
+        self,
+        endpoint: Any,
+        key: tuple[str, str, str],
+        generation: int,
+        update: bool,
+        reason: str,
+        log: sagemaker_moto.LogStreamWriter,
+    ) -> None:
+        log.write([f"localcloud: model load failed: {reason}"])
+        self.logger.info("endpoint %s: %s", endpoint.endpoint_name, reason)
+        with self._lock:
+            if self._generation.get(key) != generation:
+                return
+            endpoint.failure_reason = reason[:1024]
+            endpoint.last_modified_time = sagemaker_moto.utcnow()
+            # A failed update rolls back: the old config keeps serving, as on AWS.
+            endpoint.endpoint_status = "InService" if update and key in self._live else "Failed"
+
+    def _load_variant(self, backend: Any, variant: dict[str, Any]) -> Variant:
+        model_name = variant.get("ModelName", "")
+        model = backend._models.get(model_name)
+        if model is None:
+            raise ModelLoadError(f"Could not find model '{model_name}'.")
+        container = model.primary_container or (model.containers or [{}])[0]
+        image = container.get("Image", "")
+        if not IMAGE_CLASSIFICATION_IMAGE.match(image):
+            raise ModelLoadError(
+                f"only the built-in image-classification algorithm is emulated by the local cloud;"
+                f" model {model_name} uses image {image!r}. Use the image-classification:1 image."
+            )
+        url = container.get("ModelDataUrl")
+        if not url:
+            raise ModelLoadError(
+                f"model {model_name} has no ModelDataUrl: set PrimaryContainer.ModelDataUrl to the "
+                "training job's model.tar.gz."
+            )
+        model_dir, sha = self._fetch(backend, url)
+        with self._load_lock:
+            predictor = self._predictors.get(sha)
+            if predictor is None:
+                predictor = self._import_model(model_dir, url)
+                self._predictors[sha] = predictor
+        weight = float(variant.get("InitialVariantWeight", 1.0) or 0.0)
+        return Variant(
+            variant.get("VariantName", "AllTraffic"), model_name, weight, predictor, model_dir
+        )
+
+    def _fetch(self, backend: Any, url: str) -> tuple[Path, str]:
+        """Download and unpack model.tar.gz once per content (models/<sha256>/)."""
+        try:
+            bucket, key = sagemaker_moto.parse_s3_uri(url)
+            data = sagemaker_moto.get_object(backend.account_id, backend.region_name, bucket, key)
+        except (ValueError, sagemaker_moto.S3ObjectMissingError) as error:
+            raise ModelLoadError(
+                f"Could not find model data at {url} ({error}). Check the model's ModelDataUrl "
+                "and that the training job completed."
+            ) from error
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.models_root / sha
+        if target.is_dir():
+            return target, sha
+        staging = self.models_root / f".{sha}.{threading.get_ident()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+                archive.extractall(staging, filter="data")
+        except (tarfile.TarError, OSError, EOFError) as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ModelLoadError(
+                f"Failed to extract model data archive from URL {url}: {error}. Ensure the object "
+                "is the tar.gz a training job wrote."
+            ) from error
+        try:
+            staging.rename(target)
+        except OSError:  # another load unpacked the same artifact first
+            shutil.rmtree(staging, ignore_errors=True)
+        return target, sha
+
+    def _import_model(self, model_dir: Path, url: str) -> Predictor:
+        source = os.environ.get(INFERENCE_MODULE_ENV, DEFAULT_INFERENCE_MODULE)
+        module = _import(source)
+        _limit_torch_threads()
+        try:
+            predictor: Predictor = module.load_model(model_dir)
+        except Exception as error:  # whatever the loader raises, the operator needs the URL
+            raise ModelLoadError(
+                f"The model at {url} could not be loaded: {type(error).__name__}: {error}"
+            ) from error
+        return predictor
+
+
+def _import(source: str) -> Any:
+    if source.endswith(".py"):
+        spec = importlib.util.spec_from_file_location("localcloud_inference_stand_in", source)
+        if spec is None or spec.loader is None:
+            raise ModelLoadError(f"{INFERENCE_MODULE_ENV}={source} cannot be imported")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    try:
+        return importlib.import_module(source)
+    except ImportError as error:
+        raise ModelLoadError(
+            f"the inference code {source} cannot be imported ({error}); install the project "
+            "with its train extra (make venv)."
+        ) from error
+
+
+def _limit_torch_threads() -> None:
+    try:
+        import torch
+    except ImportError:
+        return
+    threads = int(os.environ.get(TORCH_THREADS_ENV, "1"))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+_service: EndpointService | None = None
+
+
+def service() -> EndpointService:
+    if _service is None:
+        raise RuntimeError("localcloud.sagemaker_endpoints.install(ctx) has not run")
+    return _service
+
+
+def _moto_backend_class() -> Any:
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    return SageMakerModelBackend
+
+
+def _create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, tags: Any) -> Any:
+    create = sagemaker_moto.original(_moto_backend_class(), "create_endpoint")
+    endpoint = create(self, endpoint_name, endpoint_config_name, tags)
+    endpoint.endpoint_status = "Creating"
+    service().deploy(self, endpoint, endpoint_config_name, update=False)
+    return endpoint
+
+
+def _update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
+    from moto.sagemaker.exceptions import ValidationError
+
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is None:
+        arn = f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint/{endpoint_name}"
+        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+    if endpoint_config_name not in self.endpoint_configs:
+        arn = (
+            f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint-config/"
+            f"{endpoint_config_name}"
+        )
+        raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.")
+    if endpoint.endpoint_status not in ("InService", "Failed"):
+        raise ValidationError(
+            message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
+            f"(status {endpoint.endpoint_status}); wait for InService."
+        )
+    service().deploy(
+        self, endpoint, endpoint_config_name, update=endpoint.endpoint_status == "InService"
+    )
+    return endpoint
+
+
+def _delete_endpoint(self: Any, endpoint_name: str) -> None:
+    delete = sagemaker_moto.original(_moto_backend_class(), "delete_endpoint")
+    delete(self, endpoint_name)
+    service().undeploy(self.account_id, self.region_name, endpoint_name)
+
+
+def _render_endpoint(response: dict[str, Any]) -> dict[str, Any]:
+    response = dict(response)
+    capture = response.pop("DataCaptureConfig", None) or {}
+    if capture.get("EnableCapture"):
+        # DescribeEndpoint returns a summary, not the config it was created from.
+        response["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "CaptureStatus": "Started",
+            "CurrentSamplingPercentage": capture.get("InitialSamplingPercentage", 0),
+            "DestinationS3Uri": capture.get("DestinationS3Uri", ""),
+            **({"KmsKeyId": capture["KmsKeyId"]} if capture.get("KmsKeyId") else {}),
+        }
+    pruned: dict[str, Any] = sagemaker_moto.prune_empty(response)
+    return pruned
+
+
+def _describe_endpoint_response(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    response = self.sagemaker_backend.describe_endpoint(self._get_param("EndpointName"))
+    return ActionResult(_render_endpoint(response))
+
+
+def _describe_endpoint_config_response(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    response = self.sagemaker_backend.describe_endpoint_config(
+        self._get_param("EndpointConfigName")
+    )
+    # moto answers DataCaptureConfig: {} for a config without capture; AWS omits the member.
+    return ActionResult(sagemaker_moto.prune_empty(response))
+
+
+def _describe_model_response(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    model = self.sagemaker_backend.describe_model(self._get_param("ModelName"))
+    # moto answers VpcConfig: {} and Containers: [] where AWS omits them (Terraform drift).
+    return ActionResult(sagemaker_moto.prune_empty(model.response_object))
+
+
+def _create_model_response(self: Any) -> Any:
+    from moto.sagemaker.responses import SageMakerResponse
+
+    result = sagemaker_moto.original(SageMakerResponse, "create_model")(self)
+    # moto 5.2.5 drops EnableNetworkIsolation (always False): Terraform would replace the model
+    # on every plan of a config that sets it.
+    model = self.sagemaker_backend._models.get(self._get_param("ModelName"))
+    if model is not None:
+        model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+    return result
+
+
+def _update_endpoint_response(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    endpoint = self.sagemaker_backend.update_endpoint(
+        self._get_param("EndpointName"), self._get_param("EndpointConfigName")
+    )
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def install(ctx: LocalCloudContext) -> None:
+    """Make endpoints load real models, serve InvokeEndpoint, capture data and inject faults."""
+    global _service
+    sagemaker_moto.require_moto()
+    from moto.sagemaker.responses import SageMakerResponse
+
+    if _service is not None:
+        _service.shutdown()
+    _service = EndpointService(ctx)
+    backend_class = _moto_backend_class()
+    sagemaker_moto.patch(backend_class, "create_endpoint", _create_endpoint)
+    sagemaker_moto.patch(backend_class, "update_endpoint", _update_endpoint)
+    sagemaker_moto.patch(backend_class, "delete_endpoint", _delete_endpoint)
+    sagemaker_moto.patch(SageMakerResponse, "create_model", _create_model_response)
+    sagemaker_moto.patch(SageMakerResponse, "update_endpoint", _update_endpoint_response)
+    sagemaker_moto.patch(SageMakerResponse, "describe_endpoint", _describe_endpoint_response)
+    sagemaker_moto.patch(
+        SageMakerResponse, "describe_endpoint_config", _describe_endpoint_config_response
+    )
+    sagemaker_moto.patch(SageMakerResponse, "describe_model", _describe_model_response)
+    sagemaker_runtime.install(ctx, _service)
+    ctx.on_shutdown(_service.shutdown)

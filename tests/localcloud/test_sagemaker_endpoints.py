@@ -1,0 +1,358 @@
+"""Endpoints through the local cloud: lifecycle, InvokeEndpoint, describe shapes, faults, tags."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from botocore.config import Config
+from PIL import Image
+
+from localcloud import sagemaker_endpoints
+from localcloud.testing import RunningCloud, running_local_cloud
+
+IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
+ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+BUCKET = "endpoint-bucket"
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+# Stands in for training.local_trainer.inference to test the serving path alone: a "model" is
+# one number in model.json, and the probabilities come from the image's mean red level, so a
+# different artifact or a different image gives a different, checkable answer.
+STAND_IN_INFERENCE = textwrap.dedent(
+    """
+    import io, json
+    from pathlib import Path
+    from PIL import Image
+
+    class StandIn:
+        def __init__(self, bias):
+            self.bias = bias
+
+        def predict(self, body, content_type):
+            image = Image.open(io.BytesIO(body)).convert("RGB").resize((32, 32))
+            red = sum(p[0] for p in image.getdata()) / (32 * 32 * 255)
+            p = min(max(red * self.bias, 0.0), 1.0)
+            return [1.0 - p, p]
+
+    def load_model(model_dir):
+        return StandIn(json.loads((Path(model_dir) / "model.json").read_text())["bias"])
+    """
+)
+
+
+def model_archive(bias: float) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        data = json.dumps({"bias": bias}).encode()
+        info = tarfile.TarInfo("model.json")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def image_bytes(size: tuple[int, int], colour: tuple[int, int, int], fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+    """A real local cloud server whose endpoints serve the stand-in model code."""
+    script = tmp_path_factory.mktemp("stand_in") / "stand_in_inference.py"
+    script.write_text(STAND_IN_INFERENCE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(sagemaker_endpoints.INFERENCE_MODULE_ENV, str(script))
+        with running_local_cloud() as running:
+            yield running
+
+
+@pytest.fixture(scope="module")
+def sagemaker(cloud: RunningCloud) -> Any:
+    return cloud.client("sagemaker")
+
+
+@pytest.fixture(scope="module")
+def runtime(cloud: RunningCloud) -> Any:
+    return cloud.client("sagemaker-runtime", config=NO_RETRIES)
+
+
+@pytest.fixture(scope="module")
+def artifacts(cloud: RunningCloud) -> dict[str, str]:
+    s3 = cloud.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="models/a/model.tar.gz", Body=model_archive(1.0))
+    s3.put_object(Bucket=BUCKET, Key="models/b/model.tar.gz", Body=model_archive(0.5))
+    s3.put_object(Bucket=BUCKET, Key="models/broken/model.tar.gz", Body=b"not a tar.gz")
+    return {
+        name: f"s3://{BUCKET}/models/{name}/model.tar.gz"
+        for name in ("a", "b", "broken", "missing")
+    }
+
+
+def create_model(sagemaker: Any, name: str, url: str) -> None:
+    sagemaker.create_model(
+        ModelName=name,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": url},
+        EnableNetworkIsolation=True,
+    )
+
+
+def create_config(
+    sagemaker: Any, name: str, model: str, capture: dict[str, Any] | None = None
+) -> None:
+    extra = {"DataCaptureConfig": capture} if capture else {}
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model,
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": 1.0,
+            }
+        ],
+        **extra,
+    )
+
+
+def wait_status(sagemaker: Any, name: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        endpoint: dict[str, Any] = sagemaker.describe_endpoint(EndpointName=name)
+        if endpoint["EndpointStatus"] not in ("Creating", "Updating"):
+            return endpoint
+        assert time.monotonic() < deadline, f"{name} still {endpoint['EndpointStatus']}"
+        time.sleep(0.05)
+
+
+def deploy(
+    sagemaker: Any, name: str, url: str, capture: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    create_model(sagemaker, f"{name}-model", url)
+    create_config(sagemaker, f"{name}-config", f"{name}-model", capture)
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+    return wait_status(sagemaker, name)
+
+
+def invoke(runtime: Any, name: str, body: bytes, content_type: str = "image/png") -> Any:
+    response = runtime.invoke_endpoint(EndpointName=name, ContentType=content_type, Body=body)
+    assert response["ContentType"] == "application/json"
+    return json.loads(response["Body"].read())
+
+
+@pytest.fixture(scope="module")
+def serving(sagemaker: Any, artifacts: dict[str, str]) -> str:
+    endpoint = deploy(sagemaker, "serving", artifacts["a"])
+    assert endpoint["EndpointStatus"] == "InService", endpoint.get("FailureReason")
+    return "serving"
+
+
+def test_endpoint_goes_creating_then_in_service(sagemaker: Any, artifacts: dict[str, str]) -> None:
+    create_model(sagemaker, "lifecycle-model", artifacts["a"])
+    create_config(sagemaker, "lifecycle-config", "lifecycle-model")
+    sagemaker.create_endpoint(EndpointName="lifecycle", EndpointConfigName="lifecycle-config")
+    assert sagemaker.describe_endpoint(EndpointName="lifecycle")["EndpointStatus"] == "Creating"
+    endpoint = wait_status(sagemaker, "lifecycle")
+    assert endpoint["EndpointStatus"] == "InService"
+    assert "FailureReason" not in endpoint and "DataCaptureConfig" not in endpoint
+
+
+def test_png_gets_the_models_probabilities(runtime: Any, serving: str) -> None:
+    red = invoke(runtime, serving, image_bytes((32, 32), (255, 0, 0), "PNG"))
+    black = invoke(runtime, serving, image_bytes((32, 32), (0, 0, 0), "PNG"))
+    assert red == pytest.approx([0.0, 1.0])
+    assert black == pytest.approx([1.0, 0.0])
+
+
+@pytest.mark.parametrize("content_type", ["image/jpeg", "application/x-image"])
+def test_jpeg_of_another_size_is_accepted(runtime: Any, serving: str, content_type: str) -> None:
+    probabilities = invoke(
+        runtime, serving, image_bytes((120, 75), (128, 0, 0), "JPEG"), content_type
+    )
+    assert len(probabilities) == 2
+    assert sum(probabilities) == pytest.approx(1.0)
+    assert probabilities[1] == pytest.approx(128 / 255, abs=0.02)
+
+
+def test_garbage_bytes_are_a_model_error_with_awss_shape(runtime: Any, serving: str) -> None:
+    with pytest.raises(runtime.exceptions.ModelError) as raised:
+        runtime.invoke_endpoint(
+            EndpointName=serving, ContentType="image/png", Body=b"\x89\xff\x00garbage"
+        )
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert error["OriginalStatusCode"] == 400
+    assert "Unable to evaluate payload provided" in error["OriginalMessage"]
+    assert error["LogStreamArn"].endswith(":log-group:/aws/sagemaker/Endpoints/serving")
+
+
+def test_unsupported_content_type_is_a_model_error(runtime: Any, serving: str) -> None:
+    with pytest.raises(runtime.exceptions.ModelError) as raised:
+        runtime.invoke_endpoint(EndpointName=serving, ContentType="text/csv", Body=b"1,2,3")
+    assert raised.value.response["OriginalStatusCode"] == 415
+
+
+def test_unknown_endpoint_is_a_validation_error(runtime: Any) -> None:
+    with pytest.raises(
+        runtime.exceptions.ValidationError,
+        match=r"operation: Endpoint nowhere of account 123456789012 not found\.$",
+    ):
+        runtime.invoke_endpoint(EndpointName="nowhere", ContentType="image/png", Body=b"x")
+
+
+def test_missing_artifact_fails_the_endpoint_with_a_reason(
+    sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    endpoint = deploy(sagemaker, "no-artifact", artifacts["missing"])
+    assert endpoint["EndpointStatus"] == "Failed"
+    assert endpoint["FailureReason"].startswith(
+        f"Could not find model data at {artifacts['missing']}"
+    )
+    with pytest.raises(runtime.exceptions.ValidationError, match="is not InService"):
+        runtime.invoke_endpoint(EndpointName="no-artifact", ContentType="image/png", Body=b"x")
+
+
+def test_an_archive_that_is_not_tar_gz_fails_the_endpoint(
+    sagemaker: Any, artifacts: dict[str, str]
+) -> None:
+    endpoint = deploy(sagemaker, "broken-artifact", artifacts["broken"])
+    assert endpoint["EndpointStatus"] == "Failed"
+    assert endpoint["FailureReason"].startswith("Failed to extract model data archive")
+
+
+def test_update_endpoint_rolls_to_the_new_model(
+    sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "rolling", artifacts["a"])
+    red = image_bytes((32, 32), (255, 0, 0), "PNG")
+    assert invoke(runtime, "rolling", red) == pytest.approx([0.0, 1.0])
+    create_model(sagemaker, "rolling-model-b", artifacts["b"])
+    create_config(sagemaker, "rolling-config-b", "rolling-model-b")
+
+    sagemaker.update_endpoint(EndpointName="rolling", EndpointConfigName="rolling-config-b")
+    status = sagemaker.describe_endpoint(EndpointName="rolling")["EndpointStatus"]
+    endpoint = wait_status(sagemaker, "rolling")
+
+    assert status in ("Updating", "InService")
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == "rolling-config-b"
+    assert invoke(runtime, "rolling", red) == pytest.approx([0.5, 0.5])
+
+
+def test_a_failed_update_keeps_the_old_model_serving(
+    sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "rollback", artifacts["a"])
+    create_model(sagemaker, "rollback-model-broken", artifacts["broken"])
+    create_config(sagemaker, "rollback-config-broken", "rollback-model-broken")
+    sagemaker.update_endpoint(EndpointName="rollback", EndpointConfigName="rollback-config-broken")
+    endpoint = wait_status(sagemaker, "rollback")
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == "rollback-config"
+    assert endpoint["FailureReason"].startswith("Failed to extract")
+    assert invoke(runtime, "rollback", image_bytes((8, 8), (255, 0, 0), "PNG"))[1] == 1.0
+
+
+def test_delete_endpoint_unloads_it(
+    sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "doomed", artifacts["a"])
+    sagemaker.delete_endpoint(EndpointName="doomed")
+    with pytest.raises(runtime.exceptions.ValidationError, match="not found"):
+        runtime.invoke_endpoint(EndpointName="doomed", ContentType="image/png", Body=b"x")
+
+
+def test_describe_model_has_no_empty_members(sagemaker: Any, serving: str) -> None:
+    model = sagemaker.describe_model(ModelName=f"{serving}-model")
+    assert "VpcConfig" not in model
+    assert "Containers" not in model
+    assert model["PrimaryContainer"]["ModelDataUrl"].endswith("/a/model.tar.gz")
+    assert model["EnableNetworkIsolation"] is True
+
+
+def test_serverless_endpoint_config_has_no_empty_data_capture(sagemaker: Any, serving: str) -> None:
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="serverless-config",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": f"{serving}-model",
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 2},
+            }
+        ],
+    )
+    config = sagemaker.describe_endpoint_config(EndpointConfigName="serverless-config")
+    assert "DataCaptureConfig" not in config
+    assert "AsyncInferenceConfig" not in config and "KmsKeyId" not in config
+    assert config["ProductionVariants"][0]["ServerlessConfig"] == {
+        "MemorySizeInMB": 2048,
+        "MaxConcurrency": 2,
+    }
+
+
+def test_tags_can_be_read_and_added_on_every_resource(sagemaker: Any, serving: str) -> None:
+    arns = [
+        sagemaker.describe_model(ModelName=f"{serving}-model")["ModelArn"],
+        sagemaker.describe_endpoint_config(EndpointConfigName=f"{serving}-config")[
+            "EndpointConfigArn"
+        ],
+        sagemaker.describe_endpoint(EndpointName=serving)["EndpointArn"],
+    ]
+    for arn in arns:
+        sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "project", "Value": "scones"}])
+        assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [
+            {"Key": "project", "Value": "scones"}
+        ]
+
+
+def faults_url(cloud: RunningCloud) -> str:
+    return f"{cloud.endpoint_url}/moto-api/localcloud/sagemaker/faults"
+
+
+def test_injected_throttling_then_recovery(cloud: RunningCloud, runtime: Any, serving: str) -> None:
+    armed = requests.post(
+        faults_url(cloud),
+        json={"EndpointName": serving, "Fault": "throttle", "Count": 2},
+        timeout=5,
+    )
+    assert armed.json() == {"pending": {serving: ["throttle", "throttle"]}}
+    body = image_bytes((32, 32), (0, 0, 0), "PNG")
+    for _ in range(2):
+        with pytest.raises(runtime.exceptions.ClientError) as raised:
+            invoke(runtime, serving, body)
+        error = raised.value.response
+        assert error["Error"]["Code"] == "ThrottlingException"
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert invoke(runtime, serving, body) == pytest.approx([1.0, 0.0])
+
+
+def test_injected_unavailability_is_a_503(cloud: RunningCloud, runtime: Any, serving: str) -> None:
+    requests.post(
+        faults_url(cloud), json={"EndpointName": serving, "Fault": "unavailable"}, timeout=5
+    )
+    with pytest.raises(runtime.exceptions.ServiceUnavailable):
+        invoke(runtime, serving, image_bytes((32, 32), (0, 0, 0), "PNG"))
+    assert requests.get(faults_url(cloud), timeout=5).json() == {"pending": {}}
+
+
+def test_a_bad_fault_request_is_refused(cloud: RunningCloud) -> None:
+    response = requests.post(faults_url(cloud), json={"EndpointName": "x", "Fault": "?"}, timeout=5)
+    assert response.status_code == 400
+    assert "unknown fault" in response.json()["message"]
+
+
+def test_the_server_log_has_no_tracebacks(cloud: RunningCloud, serving: str) -> None:
+    log = Path(cloud.log_file).read_text()
+    assert "Traceback" not in log, log[-3000:]
