@@ -207,7 +207,7 @@ def test_unsupported_content_type_is_a_model_error(runtime: Any, serving: str) -
 def test_unknown_endpoint_is_a_validation_error(runtime: Any) -> None:
     with pytest.raises(
         runtime.exceptions.ValidationError,
-        match=r"operation: Endpoint nowhere of account 123456789012 not found\.$",
+        match=r": Endpoint nowhere of account 123456789012 not found\.$",
     ):
         runtime.invoke_endpoint(EndpointName="nowhere", ContentType="image/png", Body=b"x")
 
