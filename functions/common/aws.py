@@ -8,15 +8,17 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-# Standard retry mode retries throttling and 5xx with backoff; 3 attempts in all keep a failure
-# well inside the Lambda timeout so the workflow's own Retry decides what happens next.
+# Standard retry mode retries throttling and 5xx with backoff. 3 attempts in all, with short
+# timeouts (a 32x32 inference takes milliseconds; read_timeout is per socket read, so a 10 MB
+# S3 body is fine), keep the worst case near 45 s: inside a 60 s Lambda timeout, so the
+# workflow's own Retry, not a Lambda timeout, decides what happens next.
 # No endpoint_url here: boto3 reads AWS_ENDPOINT_URL(_<SERVICE>) itself, which is how the
 # local cloud points these clients at its server.
 MAX_ATTEMPTS = 3
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-    connect_timeout=5,
-    read_timeout=30,
+    connect_timeout=3,
+    read_timeout=10,
 )
 
 _clients: dict[str, Any] = {}
