@@ -57,7 +57,6 @@ module "functions" {
   endpoint_name                 = module.model_endpoint.endpoint_name
   endpoint_arn                  = module.model_endpoint.endpoint_arn
   threshold                     = var.threshold
-  log_level                     = var.function_log_level
   log_retention_days            = var.log_retention_days
 
   tags = local.tags

@@ -8,7 +8,6 @@ threshold           = 0.93
 
 log_retention_days = 7
 workflow_log_level = "ALL"
-function_log_level = "DEBUG"
 
 endpoint_instance_type           = "ml.m5.large"
 endpoint_instance_count          = 1

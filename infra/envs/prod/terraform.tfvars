@@ -7,7 +7,6 @@ threshold           = 0.93
 
 log_retention_days = 365
 workflow_log_level = "ERROR"
-function_log_level = "INFO"
 
 endpoint_instance_type           = "ml.m5.large"
 endpoint_instance_count          = 2

@@ -87,11 +87,11 @@ variable "threshold" {
 variable "max_image_bytes" {
   description = "Largest image accepted by serializeImageData (MAX_IMAGE_BYTES)."
   type        = number
-  default     = 131072
+  default     = 10485760
 
   validation {
-    condition     = var.max_image_bytes >= 1 && var.max_image_bytes <= 6291456
-    error_message = "max_image_bytes must be between 1 and 6291456."
+    condition     = var.max_image_bytes >= 1 && var.max_image_bytes <= 104857600
+    error_message = "max_image_bytes must be between 1 and 104857600."
   }
 }
 
@@ -101,19 +101,8 @@ variable "image_size" {
   default     = 32
 
   validation {
-    condition     = var.image_size >= 8 && var.image_size <= 1024 && floor(var.image_size) == var.image_size
-    error_message = "image_size must be a whole number between 8 and 1024."
-  }
-}
-
-variable "function_log_level" {
-  description = "LOG_LEVEL of the functions."
-  type        = string
-  default     = "INFO"
-
-  validation {
-    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.function_log_level)
-    error_message = "function_log_level must be DEBUG, INFO, WARNING or ERROR."
+    condition     = var.image_size >= 8 && var.image_size <= 64 && floor(var.image_size) == var.image_size
+    error_message = "image_size must be a whole number between 8 and 64."
   }
 }
 

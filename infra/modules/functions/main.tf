@@ -37,7 +37,7 @@ resource "aws_lambda_function" "this" {
   layers           = contains(var.layer_functions, each.key) ? [aws_lambda_layer_version.this.arn] : []
 
   environment {
-    variables = merge(each.value.environment, { LOG_LEVEL = var.log_level })
+    variables = each.value.environment
   }
 
   tracing_config {

@@ -91,14 +91,13 @@ variable "image_read_prefixes" {
 }
 
 variable "max_image_bytes" {
-  description = "Largest image serializeImageData accepts (MAX_IMAGE_BYTES); larger images fail with ImageTooLarge. The base64 image travels in the Step Functions payload (256 KB), hence the small default."
+  description = "Largest source image serializeImageData accepts (MAX_IMAGE_BYTES); larger images fail with ImageTooLarge."
   type        = number
-  default     = 131072
+  default     = 10485760
 
   validation {
-    # A real-time InvokeEndpoint body is limited to 6 MB.
-    condition     = var.max_image_bytes >= 1 && var.max_image_bytes <= 6291456
-    error_message = "max_image_bytes must be between 1 and 6291456 (the InvokeEndpoint limit)."
+    condition     = var.max_image_bytes >= 1 && var.max_image_bytes <= 104857600
+    error_message = "max_image_bytes must be between 1 and 104857600 (100 MiB, the function's own limit)."
   }
 }
 
@@ -108,8 +107,8 @@ variable "image_size" {
   default     = 32
 
   validation {
-    condition     = var.image_size >= 8 && var.image_size <= 1024 && floor(var.image_size) == var.image_size
-    error_message = "image_size must be a whole number between 8 and 1024."
+    condition     = var.image_size >= 8 && var.image_size <= 64 && floor(var.image_size) == var.image_size
+    error_message = "image_size must be a whole number between 8 and 64 (the function's limit)."
   }
 }
 
@@ -148,7 +147,7 @@ variable "function_settings" {
   description = "Memory (MB) and timeout (seconds) per function; omitted values keep the defaults."
   type = object({
     serialize_image_data = optional(object({
-      memory_size = optional(number, 256)
+      memory_size = optional(number, 512)
       timeout     = optional(number, 15)
     }), {})
     classify_image = optional(object({
@@ -179,17 +178,6 @@ variable "log_retention_days" {
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be one of the CloudWatch Logs retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
-  }
-}
-
-variable "log_level" {
-  description = "LOG_LEVEL given to every function."
-  type        = string
-  default     = "INFO"
-
-  validation {
-    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
-    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
   }
 }
 

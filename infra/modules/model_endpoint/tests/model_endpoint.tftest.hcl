@@ -1,0 +1,214 @@
+# Offline unit tests of the model_endpoint module: `terraform test` (mocked AWS provider).
+
+mock_provider "aws" {
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/scones-test-sagemaker"
+    }
+  }
+
+  mock_resource "aws_sagemaker_model" {
+    defaults = {
+      arn = "arn:aws:sagemaker:us-east-1:123456789012:model/scones-test-model"
+    }
+  }
+
+  mock_resource "aws_sagemaker_endpoint_configuration" {
+    defaults = {
+      arn  = "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/scones-test-config"
+      name = "scones-test-20261130000000000000000001"
+    }
+  }
+
+  mock_resource "aws_sagemaker_endpoint" {
+    defaults = {
+      arn = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/scones-test-endpoint"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
+  mock_data "aws_sagemaker_prebuilt_ecr_image" {
+    defaults = {
+      registry_id   = "811284229777"
+      registry_path = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  name_prefix    = "scones-test"
+  account_id     = "123456789012"
+  bucket_name    = "scones-test-bucket"
+  model_data_url = "s3://scones-test-bucket/models/job-1/output/model.tar.gz"
+}
+
+run "provisioned_endpoint_with_data_capture" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_sagemaker_model.this[0].primary_container[0].image == "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1" &&
+      aws_sagemaker_model.this[0].primary_container[0].model_data_url == var.model_data_url &&
+      aws_sagemaker_model.this[0].execution_role_arn == aws_iam_role.this.arn
+    )
+    error_message = "The model serves the built-in Image Classification image with the artifact from model_data_url."
+  }
+
+  assert {
+    condition     = aws_sagemaker_model.this[0].name == "scones-test-model-${substr(sha256(var.model_data_url), 0, 12)}"
+    error_message = "The model name is derived from a hash of model_data_url."
+  }
+
+  assert {
+    condition     = aws_sagemaker_endpoint_configuration.this[0].name_prefix == "scones-test-"
+    error_message = "Endpoint configurations get generated names."
+  }
+
+  assert {
+    condition = (
+      aws_sagemaker_endpoint_configuration.this[0].production_variants[0].instance_type == "ml.m5.large" &&
+      aws_sagemaker_endpoint_configuration.this[0].production_variants[0].initial_instance_count == 1 &&
+      aws_sagemaker_endpoint_configuration.this[0].production_variants[0].model_name == aws_sagemaker_model.this[0].name &&
+      length(aws_sagemaker_endpoint_configuration.this[0].production_variants[0].serverless_config) == 0
+    )
+    error_message = "The default variant is provisioned and serves the model."
+  }
+
+  assert {
+    condition = (
+      aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].enable_capture &&
+      aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].initial_sampling_percentage == 100 &&
+      aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].destination_s3_uri == "s3://scones-test-bucket/data_capture" &&
+      toset([for o in aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].capture_options : o.capture_mode]) == toset(["Input", "Output"]) &&
+      aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].capture_content_type_header[0].json_content_types == toset(["application/json"])
+    )
+    error_message = "Data capture records input and output (images base64, JSON output as text) to the bucket."
+  }
+
+  assert {
+    condition     = aws_sagemaker_endpoint.this[0].name == "scones-test-endpoint" && aws_sagemaker_endpoint.this[0].endpoint_config_name == aws_sagemaker_endpoint_configuration.this[0].name
+    error_message = "The endpoint has a stable name and uses the current configuration."
+  }
+
+  assert {
+    condition     = output.endpoint_arn == "arn:aws:sagemaker:us-east-1:123456789012:endpoint/scones-test-endpoint"
+    error_message = "endpoint_arn is built the way SageMaker forms it."
+  }
+
+  assert {
+    condition = {
+      for s in data.aws_iam_policy_document.this.statement : s.sid => s.resources if startswith(s.sid, "Read") || startswith(s.sid, "Write")
+      } == {
+      ReadModelArtifacts  = toset(["arn:aws:s3:::scones-test-bucket/models/*"])
+      WriteDataCapture    = toset(["arn:aws:s3:::scones-test-bucket/data_capture/*"])
+      ReadTrainingInputs  = toset([for p in ["train", "validation", "train_lst", "validation_lst"] : "arn:aws:s3:::scones-test-bucket/${p}/*"])
+      WriteModelArtifacts = toset(["arn:aws:s3:::scones-test-bucket/models/*"])
+      WriteSageMakerLogs = toset([
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/scones-test-endpoint",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/scones-test-endpoint:*",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:*",
+      ])
+    }
+    error_message = "The execution role reaches only its prefixes and log groups."
+  }
+}
+
+run "new_artifact_replaces_the_model" {
+  command = plan
+
+  variables {
+    model_data_url = "s3://scones-test-bucket/models/job-2/output/model.tar.gz"
+  }
+
+  assert {
+    condition     = aws_sagemaker_model.this[0].name != run.provisioned_endpoint_with_data_capture.model_name
+    error_message = "A new artifact must give a new model name, so that the model is replaced and the endpoint rolls."
+  }
+}
+
+run "serverless_variant" {
+  command = plan
+
+  variables {
+    serverless_config   = { memory_size_in_mb = 2048, max_concurrency = 5 }
+    enable_data_capture = false
+  }
+
+  assert {
+    condition = (
+      aws_sagemaker_endpoint_configuration.this[0].production_variants[0].serverless_config[0].memory_size_in_mb == 2048 &&
+      aws_sagemaker_endpoint_configuration.this[0].production_variants[0].serverless_config[0].max_concurrency == 5 &&
+      aws_sagemaker_endpoint_configuration.this[0].production_variants[0].instance_type == null &&
+      length(aws_sagemaker_endpoint_configuration.this[0].data_capture_config) == 0
+    )
+    error_message = "serverless_config gives a serverless variant without instances or data capture."
+  }
+}
+
+run "role_only_before_first_model" {
+  command = plan
+
+  variables {
+    model_data_url         = null
+    enable_training_access = true
+  }
+
+  assert {
+    condition     = length(aws_sagemaker_model.this) == 0 && length(aws_sagemaker_endpoint_configuration.this) == 0 && length(aws_sagemaker_endpoint.this) == 0
+    error_message = "Without a model artifact only the role exists."
+  }
+
+  assert {
+    condition     = output.endpoint_name == "scones-test-endpoint" && output.model_name == null
+    error_message = "The endpoint name is known before the endpoint exists."
+  }
+}
+
+run "serverless_with_data_capture_is_refused" {
+  command = plan
+
+  variables {
+    serverless_config = { memory_size_in_mb = 2048, max_concurrency = 5 }
+  }
+
+  expect_failures = [aws_sagemaker_endpoint_configuration.this]
+}
+
+run "rejects_invalid_values" {
+  command = plan
+
+  variables {
+    model_data_url                   = "https://example.com/model.tar.gz"
+    data_capture_sampling_percentage = 101
+    serverless_config                = { memory_size_in_mb = 1000, max_concurrency = 5 }
+    initial_instance_count           = 0
+    instance_type                    = "m5.large"
+  }
+
+  expect_failures = [
+    var.model_data_url,
+    var.data_capture_sampling_percentage,
+    var.serverless_config,
+    var.initial_instance_count,
+    var.instance_type,
+  ]
+}
