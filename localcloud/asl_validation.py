@@ -126,8 +126,11 @@ def _validate_state(state: dict[str, Any], at: str) -> list[Diagnostic]:
     if kind is None:
         return [_schema("The field 'Type' should be non-null", f"{at}/Type")]
     if kind not in STATE_TYPES:
-        return [_schema(f"The value for the field 'Type' must be one of {sorted(STATE_TYPES)}",
-                        f"{at}/Type")]  # fmt: skip
+        return [
+            _schema(
+                f"The value for the field 'Type' must be one of {sorted(STATE_TYPES)}", f"{at}/Type"
+            )
+        ]
     found: list[Diagnostic] = []
     has_next, ends = "Next" in state, state.get("End") is True
     if kind in TRANSITION_TYPES:
@@ -149,8 +152,12 @@ def _validate_state(state: dict[str, Any], at: str) -> list[Diagnostic]:
     for field in ("Retry", "Catch"):
         for index, rule in enumerate(_list(state.get(field))):
             if not isinstance(rule, dict) or not _list(rule.get("ErrorEquals")):
-                found.append(_schema("The field 'ErrorEquals' should be a non-empty array",
-                                     f"{at}/{field}/{index}/ErrorEquals"))  # fmt: skip
+                found.append(
+                    _schema(
+                        "The field 'ErrorEquals' should be a non-empty array",
+                        f"{at}/{field}/{index}/ErrorEquals",
+                    )
+                )
     if "Catch" in state and kind not in {"Task", "Parallel", "Map"}:
         found.append(_schema(f"A {kind} state may not have 'Catch'", f"{at}/Catch"))
     if kind == "Parallel":

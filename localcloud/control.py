@@ -145,15 +145,23 @@ def start(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
     with paths.log_file.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", str(port),
-             "--state-dir", str(paths.state_dir)],
+            [
+                sys.executable,
+                "-m",
+                "localcloud",
+                "serve",
+                "--port",
+                str(port),
+                "--state-dir",
+                str(paths.state_dir),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env=env,
             cwd=PACKAGE_ROOT,
-        )  # fmt: skip
+        )
     paths.pid_file.write_text(f"{process.pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

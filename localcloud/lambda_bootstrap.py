@@ -58,8 +58,12 @@ def _load_handler() -> tuple[Any, dict[str, Any] | None]:
     handler = getattr(module, function_name, None)
     if handler is None:
         message = f"Handler '{function_name}' missing on module '{module_name}'"
-        return None, {"errorMessage": message, "errorType": "Runtime.HandlerNotFound",
-                      "requestId": "", "stackTrace": []}  # fmt: skip
+        return None, {
+            "errorMessage": message,
+            "errorType": "Runtime.HandlerNotFound",
+            "requestId": "",
+            "stackTrace": [],
+        }
     return handler, None
 
 

@@ -35,8 +35,11 @@ INIT_TIMEOUT_S = 30.0  # AWS allows 10 s of init; a first import of boto3 on a c
 LOG_TAIL_BYTES = 4096  # what AWS returns in X-Amz-Log-Result
 
 # The moto attributes this module patches; tests/localcloud checks they still fit.
-PATCHED = {"moto.awslambda.models.LambdaFunction": ["invoke(self, body, request_headers, "
-                                                    "response_headers)"]}  # fmt: skip
+PATCHED = {
+    "moto.awslambda.models.LambdaFunction": [
+        "invoke(self, body, request_headers, response_headers)"
+    ]
+}
 
 
 class LambdaRuntimeError(RuntimeError):
@@ -139,8 +142,12 @@ class Interpreters:
             matching = [v for v in listed.stdout.split() if re.fullmatch(rf"{version}\.\d+", v)]
             if matching:
                 best = max(matching, key=lambda v: int(v.rsplit(".", 1)[1]))
-                which = subprocess.run([pyenv, "which", "python"], capture_output=True, text=True,
-                                       env={**os.environ, "PYENV_VERSION": best})  # fmt: skip
+                which = subprocess.run(
+                    [pyenv, "which", "python"],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "PYENV_VERSION": best},
+                )
                 if which.returncode == 0 and which.stdout.strip():
                     return Path(which.stdout.strip()), False
         on_path = shutil.which(f"python{version}")
@@ -151,8 +158,12 @@ class Interpreters:
             "no Python %s interpreter found (pyenv or python%s on PATH); python%s functions "
             "will run under the host's Python %s. Install it with `pyenv install %s` for "
             "fidelity: layers with compiled extensions are then swapped for the host's builds.",
-            version, version, version, host, version,
-        )  # fmt: skip
+            version,
+            version,
+            version,
+            host,
+            version,
+        )
         return Path(sys.executable), version != host
 
 
@@ -218,8 +229,13 @@ class Bundles:
             runtime = self._runtime()
             compat = self._host_compat(bundle, opt / "python") if host_fallback else []
         version = re.sub(r"^python", "", spec.runtime)
-        path = [str(task), *compat, f"{opt}/python/lib/python{version}/site-packages",
-                f"{opt}/python", str(runtime)]  # fmt: skip
+        path = [
+            str(task),
+            *compat,
+            f"{opt}/python/lib/python{version}/site-packages",
+            f"{opt}/python",
+            str(runtime),
+        ]
         return task, path
 
     def _runtime(self) -> Path:
@@ -236,16 +252,18 @@ class Bundles:
         linked = _link_packages(compat, tuple(sorted(names)))
         self._log.warning(
             "layer packages %s were built for another Python; using the host's %s instead",
-            sorted(names), linked or "(none installed: their import will fail)",
-        )  # fmt: skip
+            sorted(names),
+            linked or "(none installed: their import will fail)",
+        )
         return [str(compat)]
 
 
 class Worker:
     """One warm execution environment: a bootstrap process serving one invocation at a time."""
 
-    def __init__(self, spec: FunctionSpec, python: Path, task: Path, path: list[str],
-                 ctx: LocalCloudContext) -> None:  # fmt: skip
+    def __init__(
+        self, spec: FunctionSpec, python: Path, task: Path, path: list[str], ctx: LocalCloudContext
+    ) -> None:
         self.spec = spec
         self.id = uuid.uuid4().hex
         self.log_path = task.parent / "logs" / f"{self.id}.log"
@@ -280,8 +298,12 @@ class Worker:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(python), "-I", "-u", str(BOOTSTRAP)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, cwd=task,
-            )  # fmt: skip
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                cwd=task,
+            )
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True, name=f"lambda-{spec.name}").start()
         ready = self._reply("init", INIT_TIMEOUT_S)
@@ -307,8 +329,9 @@ class Worker:
             raise WorkerFailedError(error) from None
         if line is None:  # stdout closed: the process exited (sys.exit, os._exit, a crash)
             code = self.process.wait()
-            message = (f"RequestId: {request_id} Error: Runtime exited with error: exit status "
-                       f"{code}")  # fmt: skip
+            message = (
+                f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"
+            )
             raise WorkerFailedError({"errorMessage": message, "errorType": "Runtime.ExitError"})
         return line
 
@@ -317,9 +340,13 @@ class Worker:
         assert self.process.stdin is not None
         self.invocations += 1
         deadline = time.time() + self.spec.timeout_s
-        request = {"request_id": request_id, "event": event, "deadline_ms": int(deadline * 1000),
-                   "invoked_function_arn": self.spec.arn,
-                   "log_stream": self.log_stream}  # fmt: skip
+        request = {
+            "request_id": request_id,
+            "event": event,
+            "deadline_ms": int(deadline * 1000),
+            "invoked_function_arn": self.spec.arn,
+            "log_stream": self.log_stream,
+        }
         # A write to a dead worker fails; _reply then reports how it exited.
         with contextlib.suppress(OSError):
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
@@ -411,12 +438,22 @@ class LambdaRuntime:
         python, host_fallback = self._interpreters.for_runtime(spec.runtime)
         task, path = self._bundles.sys_path(spec, host_fallback)
         worker = Worker(spec, python, task, path, self._ctx)
-        self._log.info("%s: cold start pid %d (%s) in %.0f ms", spec.name, worker.pid, python,
-                       worker.init_ms or 0)  # fmt: skip
+        self._log.info(
+            "%s: cold start pid %d (%s) in %.0f ms",
+            spec.name,
+            worker.pid,
+            python,
+            worker.init_ms or 0,
+        )
         return worker
 
-    def invoke(self, function: Any, body: str | bytes | None, headers: Any,
-               response_headers: dict[str, str]) -> bytes:  # fmt: skip
+    def invoke(
+        self,
+        function: Any,
+        body: str | bytes | None,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
         event = body.decode() if isinstance(body, bytes) else (body or "")
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         spec = spec_of(function)
@@ -457,8 +494,15 @@ class LambdaRuntime:
         log = self._record(function, spec, worker, request_id, output, duration_ms)
         return payload, not response["ok"], log
 
-    def _record(self, function: Any, spec: FunctionSpec, worker: Worker | None, request_id: str,
-                output: str, duration_ms: float) -> str:  # fmt: skip
+    def _record(
+        self,
+        function: Any,
+        spec: FunctionSpec,
+        worker: Worker | None,
+        request_id: str,
+        output: str,
+        duration_ms: float,
+    ) -> str:
         """Write START/output/END/REPORT to /aws/lambda/<name>, as AWS does."""
         init = ""
         if worker is not None and worker.invocations == 1 and worker.init_ms is not None:

@@ -80,10 +80,18 @@ def install(ctx: LocalCloudContext) -> None:
         response["revisionId"] = _revision_id(machine)
         return ActionResult(response)
 
-    patch_attribute(StepFunctionResponse, "validate_state_machine_definition",
-                    validate_state_machine_definition, replaces=False)  # fmt: skip
-    patch_attribute(StepFunctionResponse, "list_state_machine_versions",
-                    list_state_machine_versions, replaces=False)  # fmt: skip
+    patch_attribute(
+        StepFunctionResponse,
+        "validate_state_machine_definition",
+        validate_state_machine_definition,
+        replaces=False,
+    )
+    patch_attribute(
+        StepFunctionResponse,
+        "list_state_machine_versions",
+        list_state_machine_versions,
+        replaces=False,
+    )
     patch_attribute(StepFunctionResponse, "_describe_state_machine", describe_with_revision)
 
     # Importing moto's interpreter (an ANTLR parser) takes seconds; do it while the server
@@ -117,8 +125,9 @@ def _patch_interpreter() -> None:
 
     original_start: Callable[..., Any] = StepFunctionsParserBackend.start_execution
 
-    def start_execution(self: Any, state_machine_arn: str, name: str | None = None,
-                        *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+    def start_execution(
+        self: Any, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         # AWS names an unnamed execution with a UUID; moto 5.2.5 names every one `None`, so the
         # second unnamed execution fails with ExecutionAlreadyExists.
         return original_start(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
@@ -136,8 +145,9 @@ def _patch_interpreter() -> None:
         original_validate(definition)
 
     patch_attribute(StepFunctionsParserBackend, "start_execution", start_execution)
-    patch_attribute(StepFunctionsParserBackend, "_validate_definition",
-                    staticmethod(validate_on_create))  # fmt: skip
+    patch_attribute(
+        StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_on_create)
+    )
 
 
 def _interpreter_diagnostics(definition: str) -> list[Diagnostic]:

@@ -82,8 +82,7 @@ def zip_of(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def create_function(cloud: RunningCloud, role: str, name: str, source: str,
-                    **options: Any) -> str:  # fmt: skip
+def create_function(cloud: RunningCloud, role: str, name: str, source: str, **options: Any) -> str:
     """Deploy `source` as handler.py of a python3.12 function; returns the function ARN."""
     response = cloud.client("lambda").create_function(
         FunctionName=name,

@@ -13,11 +13,14 @@ ASSUME_LAMBDA = json.dumps(
     {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-             "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
         ],
     }
-)  # fmt: skip
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +33,7 @@ def local_cloud() -> Iterator[RunningCloud]:
 @pytest.fixture(scope="session")
 def lambda_role(local_cloud: RunningCloud) -> str:
     iam = local_cloud.client("iam")
-    role: str = iam.create_role(RoleName="localcloud-test-lambda",
-                                AssumeRolePolicyDocument=ASSUME_LAMBDA)["Role"]["Arn"]  # fmt: skip
+    role: str = iam.create_role(
+        RoleName="localcloud-test-lambda", AssumeRolePolicyDocument=ASSUME_LAMBDA
+    )["Role"]["Arn"]
     return role

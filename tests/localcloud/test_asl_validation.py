@@ -57,22 +57,29 @@ def test_good_definition_is_valid() -> None:
     ("definition", "expected"),
     [
         (broken(StartAt="Nowhere"), ("MISSING_TRANSITION_TARGET", "/StartAt")),
-        (broken(States__Work__Next="Nowhere"),
-         ("MISSING_TRANSITION_TARGET", "/States/Work/Next")),
-        (broken(States__Decide__Default="Nowhere"),
-         ("MISSING_TRANSITION_TARGET", "/States/Decide/Default")),
-        (broken(States__Work__Catch=[{"ErrorEquals": ["X"], "Next": "Nowhere"}]),
-         ("MISSING_TRANSITION_TARGET", "/States/Work/Catch/0/Next")),
-        (broken(States__Work__Resource=None),
-         ("SCHEMA_VALIDATION_FAILED", "/States/Work/Resource")),
+        (broken(States__Work__Next="Nowhere"), ("MISSING_TRANSITION_TARGET", "/States/Work/Next")),
+        (
+            broken(States__Decide__Default="Nowhere"),
+            ("MISSING_TRANSITION_TARGET", "/States/Decide/Default"),
+        ),
+        (
+            broken(States__Work__Catch=[{"ErrorEquals": ["X"], "Next": "Nowhere"}]),
+            ("MISSING_TRANSITION_TARGET", "/States/Work/Catch/0/Next"),
+        ),
+        (
+            broken(States__Work__Resource=None),
+            ("SCHEMA_VALIDATION_FAILED", "/States/Work/Resource"),
+        ),
         (broken(States__Work__Type="Job"), ("SCHEMA_VALIDATION_FAILED", "/States/Work/Type")),
         (broken(States__Work__Next=None), ("SCHEMA_VALIDATION_FAILED", "/States/Work")),
         (broken(States__Done__Next="Failed"), ("SCHEMA_VALIDATION_FAILED", "/States/Done")),
         (broken(StartAt=None), ("SCHEMA_VALIDATION_FAILED", "/StartAt")),
-        (broken(States__Orphan={"Type": "Succeed"}),
-         ("MISSING_TRANSITION_TARGET", "/States/Orphan")),
+        (
+            broken(States__Orphan={"Type": "Succeed"}),
+            ("MISSING_TRANSITION_TARGET", "/States/Orphan"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_broken_definitions_name_the_problem_and_where(
     definition: str, expected: tuple[str, str]
 ) -> None:
@@ -88,10 +95,13 @@ def test_nested_parallel_branches_are_checked() -> None:
     definition = {
         "StartAt": "P",
         "States": {
-            "P": {"Type": "Parallel", "End": True,
-                  "Branches": [{"StartAt": "Missing", "States": {"A": {"Type": "Succeed"}}}]},
+            "P": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [{"StartAt": "Missing", "States": {"A": {"Type": "Succeed"}}}],
+            },
         },
-    }  # fmt: skip
+    }
     assert ("MISSING_TRANSITION_TARGET", "/States/P/Branches/0/StartAt") in codes(
         json.dumps(definition)
     )

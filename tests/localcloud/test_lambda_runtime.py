@@ -42,8 +42,14 @@ def lambda_handler(event, context):
 @pytest.fixture(scope="module")
 def function(local_cloud: RunningCloud, lambda_role: str) -> str:
     local_cloud.client("s3").create_bucket(Bucket="seen-by-the-lambda")
-    create_function(local_cloud, lambda_role, "runtime-test", SOURCE, Timeout=3,
-                    Environment={"Variables": {"GREETING": "hello"}})  # fmt: skip
+    create_function(
+        local_cloud,
+        lambda_role,
+        "runtime-test",
+        SOURCE,
+        Timeout=3,
+        Environment={"Variables": {"GREETING": "hello"}},
+    )
     return "runtime-test"
 
 
@@ -97,8 +103,12 @@ def test_configuration_change_reaches_new_invocations(
 
 def test_code_change_reaches_new_invocations(local_cloud: RunningCloud, lambda_role: str) -> None:
     lam = local_cloud.client("lambda")
-    create_function(local_cloud, lambda_role, "code-change",
-                    "def lambda_handler(event, context):\n    return 1\n")  # fmt: skip
+    create_function(
+        local_cloud,
+        lambda_role,
+        "code-change",
+        "def lambda_handler(event, context):\n    return 1\n",
+    )
     assert invoke(local_cloud, "code-change")[0] == 1
     lam.update_function_code(
         FunctionName="code-change",
@@ -160,8 +170,9 @@ def test_layers_are_on_the_path(local_cloud: RunningCloud, lambda_role: str) -> 
         CompatibleRuntimes=["python3.12"],
     )
     source = "import greeter\n\ndef lambda_handler(event, context):\n    return greeter.WORD\n"
-    create_function(local_cloud, lambda_role, "uses-layer", source,
-                    Layers=[layer["LayerVersionArn"]])  # fmt: skip
+    create_function(
+        local_cloud, lambda_role, "uses-layer", source, Layers=[layer["LayerVersionArn"]]
+    )
     assert invoke(local_cloud, "uses-layer") == ("from a layer", None)
 
 
@@ -170,8 +181,10 @@ def test_concurrent_invocations_get_separate_workers(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    source = "import os, time\n\ndef lambda_handler(event, context):\n" \
-             "    time.sleep(0.5)\n    return os.getpid()\n"  # fmt: skip
+    source = (
+        "import os, time\n\ndef lambda_handler(event, context):\n"
+        "    time.sleep(0.5)\n    return os.getpid()\n"
+    )
     create_function(local_cloud, lambda_role, "concurrent", source)
     with ThreadPoolExecutor(3) as pool:
         pids = list(pool.map(lambda _: invoke(local_cloud, "concurrent")[0], range(3)))

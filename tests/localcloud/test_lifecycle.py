@@ -20,8 +20,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LOCAL_CLOUD_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "localcloud", *args], capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=90)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "localcloud", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=90,
+    )
 
 
 @pytest.fixture

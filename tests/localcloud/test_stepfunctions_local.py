@@ -35,15 +35,21 @@ def definition(function_arn: str) -> str:
                     "Resource": "arn:aws:states:::lambda:invoke",
                     "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
                     "ResultSelector": {"body.$": "$.Payload"},
-                    "Retry": [{"ErrorEquals": ["LowConfidence"], "MaxAttempts": 1,
-                               "IntervalSeconds": 1, "BackoffRate": 1.0}],
+                    "Retry": [
+                        {
+                            "ErrorEquals": ["LowConfidence"],
+                            "MaxAttempts": 1,
+                            "IntervalSeconds": 1,
+                            "BackoffRate": 1.0,
+                        }
+                    ],
                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Failed"}],
                     "End": True,
                 },
                 "Failed": {"Type": "Fail", "ErrorPath": "$.Error", "CausePath": "$.Cause"},
             },
         }
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +94,13 @@ def test_named_error_is_retried_then_caught_into_fail(
     assert "below 0.90" in described["cause"]
 
     events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
-    failures = [e["lambdaFunctionFailedEventDetails"] if "lambdaFunctionFailedEventDetails" in e
-                else e["taskFailedEventDetails"] for e in events
-                if e["type"] in {"TaskFailed", "LambdaFunctionFailed"}]  # fmt: skip
+    failures = [
+        e["lambdaFunctionFailedEventDetails"]
+        if "lambdaFunctionFailedEventDetails" in e
+        else e["taskFailedEventDetails"]
+        for e in events
+        if e["type"] in {"TaskFailed", "LambdaFunctionFailed"}
+    ]
     assert [f["error"] for f in failures] == ["LowConfidence", "LowConfidence"]  # 1 retry
     [failed] = [e for e in events if e["type"] == "ExecutionFailed"]
     assert failed["executionFailedEventDetails"]["error"] == "LowConfidence"

@@ -1,0 +1,308 @@
+"""Classify images with the deployed state machine: one S3 key, or every image under a prefix."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESULTS = Path("build/classify/results.jsonl")
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})  # Step Functions' own
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+STARTED = "STARTED"  # written before StartExecution: a killed batch leaves these behind
+ERROR = "ERROR"  # we could not start or follow the execution; retried on the next run
+
+
+class ClassifyError(RuntimeError):
+    """An operator error (no outputs, nothing to classify); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    state_machine_arn: str
+    bucket: str
+
+
+def terraform_outputs(env: str) -> dict[str, Any]:
+    """`output -json` of infra/envs/<env>, through scripts/tf.sh when present (it knows state)."""
+    tf_sh = REPO_ROOT / "scripts" / "tf.sh"
+    command = (
+        ["bash", str(tf_sh), "output", env, "-json"]
+        if tf_sh.exists()
+        else ["terraform", f"-chdir=infra/envs/{env}", "output", "-json"]
+    )
+    try:
+        done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+        outputs: dict[str, Any] = json.loads(done.stdout)
+    except (OSError, subprocess.CalledProcessError, json.JSONDecodeError) as error:
+        detail = getattr(error, "stderr", "") or error
+        raise ClassifyError(
+            f"cannot read the Terraform outputs of infra/envs/{env} ({detail!s}). Deploy it with "
+            f"`make apply ENV={env}`, or pass --state-machine-arn and --bucket."
+        ) from None
+    return {name: value["value"] for name, value in outputs.items()}
+
+
+def resolve_target(env: str, state_machine_arn: str | None, bucket: str | None) -> Target:
+    if state_machine_arn and bucket:
+        return Target(state_machine_arn, bucket)
+    outputs = terraform_outputs(env)
+    try:
+        return Target(
+            state_machine_arn or outputs["state_machine_arn"], bucket or outputs["bucket_name"]
+        )
+    except KeyError as missing:
+        raise ClassifyError(
+            f"infra/envs/{env} has no output {missing}; is it applied (`make apply ENV={env}`)?"
+        ) from None
+
+
+def make_clients(env: str, endpoint_url: str | None, concurrency: int) -> tuple[Any, Any]:
+    """(stepfunctions, s3). ENV=local without AWS_ENDPOINT_URL means this machine's local cloud."""
+    import boto3
+    from botocore.config import Config
+
+    kwargs: dict[str, Any] = {"config": Config(max_pool_connections=concurrency + 4)}
+    if env == "local":
+        port = os.environ.get("LOCAL_CLOUD_PORT", "4566")
+        endpoint_url = endpoint_url or f"http://127.0.0.1:{port}"
+        kwargs["region_name"] = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        if "AWS_ACCESS_KEY_ID" not in os.environ:  # the local cloud accepts any credentials
+            kwargs |= {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    return boto3.client("stepfunctions", **kwargs), boto3.client("s3", **kwargs)
+
+
+def execution_name(key: str, attempt: int) -> str:
+    """Readable, unique per key and attempt, within Step Functions' 80 allowed characters."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-")[:60]
+    return f"{readable}-{digest}-{attempt}"
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+def outcome(described: dict[str, Any]) -> dict[str, Any]:
+    """status, label, confidence, error and cause of a finished execution."""
+    found: dict[str, Any] = {
+        "status": described["status"],
+        "label": None,
+        "confidence": None,
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+    }
+    if described["status"] == "SUCCEEDED":
+        output = json.loads(described.get("output") or "{}")
+        body = output.get("body", output) if isinstance(output, dict) else {}
+        if isinstance(body, str):  # the original course returned a JSON string body
+            body = json.loads(body)
+        found["label"], found["confidence"] = body.get("label"), body.get("confidence")
+    return found
+
+
+class ResultsFile:
+    """Append-only JSON lines; the last line of a key is its state. Safe to kill at any time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def latest(self) -> dict[str, dict[str, Any]]:
+        records: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            for line in self.path.read_text().splitlines():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a kill: the key's earlier line still counts
+                records[record["key"]] = record
+        return records
+
+    def append(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as out:
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def wait_for(sfn: Any, arn: str, timeout: float) -> dict[str, Any]:
+    """describe_execution until it leaves RUNNING; polls fast first, then every 2 s."""
+    deadline, delay = time.monotonic() + timeout, 0.1
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{arn} still RUNNING after {timeout:.0f} s")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 2.0)
+
+
+def classify_key(
+    sfn: Any, target: Target, key: str, attempt: int, results: ResultsFile | None, timeout: float
+) -> dict[str, Any]:
+    """Run (or re-attach to) the execution for one key and return its result record."""
+    name = execution_name(key, attempt)
+    arn = execution_arn(target.state_machine_arn, name)
+    began = time.monotonic()
+    record: dict[str, Any] = {
+        "key": key,
+        "status": STARTED,
+        "execution_arn": arn,
+        "attempt": attempt,
+        "started": _now(),
+    }
+    if results:
+        results.append(record)
+    event = json.dumps({"image_data": "", "s3_bucket": target.bucket, "s3_key": key})
+    try:
+        # Already started by a run that was killed: follow that execution, never start another.
+        with contextlib.suppress(sfn.exceptions.ExecutionAlreadyExists):
+            sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name, input=event)
+        described = wait_for(sfn, arn, timeout)
+        record |= outcome(described)
+    except Exception as error:  # one image's failure must not stop the batch; it is recorded
+        record |= {
+            "status": ERROR,
+            "label": None,
+            "confidence": None,
+            "error": error.__class__.__name__,
+            "cause": str(error),
+        }
+    record["duration_s"] = round(time.monotonic() - began, 3)
+    if results:
+        results.append(record)
+    return record
+
+
+def list_images(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if item["Key"].lower().endswith(IMAGE_SUFFIXES):
+                yield item["Key"]
+
+
+def plan_batch(
+    keys: list[str], done: dict[str, dict[str, Any]], retry_failed: bool
+) -> list[tuple[str, int]]:
+    """(key, attempt) still to run; unfinished keys keep their attempt so they are re-attached."""
+    todo = []
+    for key in keys:
+        last = done.get(key)
+        if last is None:
+            todo.append((key, 1))
+        elif last["status"] not in TERMINAL:
+            todo.append((key, int(last.get("attempt", 1))))
+        elif retry_failed and last["status"] != "SUCCEEDED":
+            todo.append((key, int(last.get("attempt", 1)) + 1))
+    return todo
+
+
+def run_batch(
+    sfn: Any,
+    s3: Any,
+    target: Target,
+    prefix: str,
+    results: ResultsFile,
+    concurrency: int,
+    timeout: float,
+    retry_failed: bool = False,
+) -> Counter[str]:
+    from tqdm import tqdm
+
+    keys = sorted(list_images(s3, target.bucket, prefix))
+    if not keys:
+        raise ClassifyError(f"no images (*.png, *.jpg) under s3://{target.bucket}/{prefix}")
+    todo = plan_batch(keys, results.latest(), retry_failed)
+    print(
+        f"{len(keys)} images under s3://{target.bucket}/{prefix}: {len(keys) - len(todo)} "
+        f"already finished in {results.path}, {len(todo)} to run"
+    )
+    with ThreadPoolExecutor(concurrency) as pool, tqdm(total=len(todo), unit="image") as bar:
+        futures = [
+            pool.submit(classify_key, sfn, target, key, attempt, results, timeout)
+            for key, attempt in todo
+        ]
+        for future in as_completed(futures):
+            bar.update()
+            bar.set_postfix_str(future.result()["status"])
+    return Counter(
+        record["status"] for record in results.latest().values() if record["key"] in set(keys)
+    )
+
+
+def describe(record: dict[str, Any]) -> str:
+    if record["status"] == "SUCCEEDED":
+        return f"{record['key']}: {record['label']} (confidence {record['confidence']})"
+    return f"{record['key']}: {record['status']} {record['error']}: {record['cause']}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--key", help="one image, e.g. test/bicycle_s_000513.png")
+    what.add_argument("--prefix", help="every image under this prefix, e.g. test/")
+    parser.add_argument("--env", default=os.environ.get("ENV", "local"))
+    parser.add_argument("--state-machine-arn", help="default: the env's Terraform output")
+    parser.add_argument("--bucket", help="default: the env's Terraform output bucket_name")
+    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"))
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per execution")
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also re-run images whose execution FAILED (a new attempt)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        target = resolve_target(args.env, args.state_machine_arn, args.bucket)
+        sfn, s3 = make_clients(args.env, args.endpoint_url, args.concurrency)
+        if args.key:
+            attempt = int(time.time())  # a single run is always a fresh execution
+            record = classify_key(sfn, target, args.key, attempt, None, args.timeout)
+            print(describe(record))
+            return 0 if record["status"] == "SUCCEEDED" else 1
+        counts = run_batch(
+            sfn,
+            s3,
+            target,
+            args.prefix,
+            ResultsFile(args.results),
+            args.concurrency,
+            args.timeout,
+            args.retry_failed,
+        )
+    except ClassifyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), f"-> {args.results}")
+    return 1 if counts.get(ERROR) or counts.get(STARTED) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

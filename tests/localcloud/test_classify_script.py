@@ -1,0 +1,153 @@
+"""scripts/classify.py against a state machine of trivial Lambdas on the local cloud."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localcloud.testing import RunningCloud, create_function
+from scripts import classify
+
+HANDLER = """
+class ThresholdConfidenceNotMet(Exception):
+    pass
+
+
+def lambda_handler(event, context):
+    if "unsure" in event["s3_key"]:
+        raise ThresholdConfidenceNotMet("confidence 0.51 is below the threshold 0.93")
+    return {**event, "label": "bicycle", "confidence": 0.97}
+"""
+KEYS = ["test/bicycle_1.png", "test/bicycle_2.png", "test/unsure_3.png", "test/moto_4.jpg"]
+
+
+def test_execution_names_are_valid_unique_and_stable() -> None:
+    long_key = "test/" + "x" * 200 + ".png"
+    names = {classify.execution_name(key, 1) for key in [*KEYS, long_key, "test/a b.png"]}
+    assert len(names) == 6
+    assert all(len(name) <= 80 and " " not in name for name in names)
+    assert classify.execution_name(KEYS[0], 1) == classify.execution_name(KEYS[0], 1)
+    assert classify.execution_name(KEYS[0], 1) != classify.execution_name(KEYS[0], 2)
+
+
+def test_plan_skips_finished_and_reattaches_unfinished() -> None:
+    done = {
+        "a": {"key": "a", "status": "SUCCEEDED", "attempt": 1},
+        "b": {"key": "b", "status": "FAILED", "attempt": 1},
+        "c": {"key": "c", "status": "STARTED", "attempt": 2},
+        "d": {"key": "d", "status": "ERROR", "attempt": 1},
+    }
+    assert classify.plan_batch(["a", "b", "c", "d", "e"], done, retry_failed=False) == [
+        ("c", 2),
+        ("d", 1),
+        ("e", 1),
+    ]
+    assert ("b", 2) in classify.plan_batch(["b"], done, retry_failed=True)
+
+
+@pytest.fixture(scope="module")
+def target(local_cloud: RunningCloud, lambda_role: str) -> classify.Target:
+    s3 = local_cloud.client("s3")
+    s3.create_bucket(Bucket="classify-test")
+    for key in [*KEYS, "test/notes.txt"]:
+        s3.put_object(Bucket="classify-test", Key=key, Body=b"not really an image")
+    arn = create_function(local_cloud, lambda_role, "classify-trivial", HANDLER)
+    definition = {
+        "StartAt": "Classify",
+        "States": {
+            "Classify": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": arn, "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                           "Next": "ClassificationFailed"}],
+                "End": True,
+            },
+            "ClassificationFailed": {
+                "Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"
+            },
+        },
+    }  # fmt: skip
+    machine = local_cloud.client("stepfunctions").create_state_machine(
+        name="classify-test",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )
+    return classify.Target(machine["stateMachineArn"], "classify-test")
+
+
+def executions(cloud: RunningCloud, target: classify.Target) -> list[str]:
+    listed = cloud.client("stepfunctions").list_executions(
+        stateMachineArn=target.state_machine_arn, maxResults=1000
+    )
+    return [e["name"] for e in listed["executions"]]
+
+
+def records(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_batch_accounts_for_every_image_then_resumes_only_the_unfinished(
+    local_cloud: RunningCloud, target: classify.Target, tmp_path: Path
+) -> None:
+    sfn, s3 = classify.make_clients("local", local_cloud.endpoint_url, 4)
+    results = classify.ResultsFile(tmp_path / "results.jsonl")
+    # A batch killed earlier: one image finished, one started (its execution really began),
+    # one whose STARTED line was written just before the kill (no execution yet).
+    finished = {"key": KEYS[0], "status": "SUCCEEDED", "attempt": 1, "label": "bicycle"}
+    results.append(finished)
+    started_name = classify.execution_name(KEYS[1], 1)
+    sfn.start_execution(
+        stateMachineArn=target.state_machine_arn,
+        name=started_name,
+        input=json.dumps({"image_data": "", "s3_bucket": target.bucket, "s3_key": KEYS[1]}),
+    )
+    for key in KEYS[1:3]:
+        arn = classify.execution_arn(target.state_machine_arn, classify.execution_name(key, 1))
+        results.append({"key": key, "status": "STARTED", "attempt": 1, "execution_arn": arn})
+    before = executions(local_cloud, target)
+
+    counts = classify.run_batch(sfn, s3, target, "test/", results, concurrency=4, timeout=60)
+
+    assert counts == {"SUCCEEDED": 3, "FAILED": 1}
+    after = executions(local_cloud, target)
+    # KEYS[0] was skipped, KEYS[1] re-attached; only KEYS[2] and KEYS[3] started executions.
+    assert sorted(set(after) - set(before)) == sorted(
+        classify.execution_name(k, 1) for k in KEYS[2:]
+    )
+    latest = results.latest()
+    assert set(latest) == set(KEYS)
+    assert latest[KEYS[1]]["label"] == "bicycle" and latest[KEYS[1]]["confidence"] == 0.97
+    assert latest[KEYS[2]]["status"] == "FAILED"
+    assert latest[KEYS[2]]["error"] == "ThresholdConfidenceNotMet"
+    assert "below the threshold" in str(latest[KEYS[2]]["cause"])
+    assert all(latest[k]["duration_s"] is not None for k in KEYS[1:])
+
+    # A second run finds nothing left to do and starts nothing.
+    again = classify.run_batch(sfn, s3, target, "test/", results, concurrency=4, timeout=60)
+    assert again == counts
+    assert executions(local_cloud, target) == after
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_single_key_prints_the_outcome(
+    local_cloud: RunningCloud, target: classify.Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--key", KEYS[0], "--state-machine-arn", target.state_machine_arn,
+            "--bucket", target.bucket, "--endpoint-url", local_cloud.endpoint_url]  # fmt: skip
+    assert classify.main(argv) == 0
+    assert "bicycle (confidence 0.97)" in capsys.readouterr().out
+    argv[1] = KEYS[2]
+    assert classify.main(argv) == 1
+    assert "FAILED ThresholdConfidenceNotMet" in capsys.readouterr().out
+
+
+def test_missing_outputs_is_an_operator_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert classify.main(["--key", "k", "--env", "no-such-env"]) == 2
+    assert "make apply ENV=no-such-env" in capsys.readouterr().err
