@@ -27,6 +27,10 @@ class ImageNotFound(FunctionError):
     """The bucket or the key named in the event does not exist."""
 
 
+class ImageAccessDenied(FunctionError):
+    """S3 refused the read: a missing key without s3:ListBucket, or a role without GetObject."""
+
+
 class ImageTooLarge(FunctionError):
     """The object is over the byte limit, or the normalised image would not fit the state."""
 

@@ -11,7 +11,13 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from common import aws
 from common.config import env_int
-from common.errors import ImageNotFound, ImageTooLarge, InvalidEvent, InvalidImage
+from common.errors import (
+    ImageAccessDenied,
+    ImageNotFound,
+    ImageTooLarge,
+    InvalidEvent,
+    InvalidImage,
+)
 from common.events import ImageEvent, parse_event
 from common.imaging import normalise
 from common.log import log_invocation
@@ -91,6 +97,14 @@ def fetch_object(s3: Any, request: ImageEvent, *, max_bytes: int) -> bytes:
             raise ImageNotFound(
                 f"{request.source} does not exist; check s3_key in the event and that the "
                 "upload finished"
+            ) from None
+        if code in {"AccessDenied", "403", "Forbidden"}:
+            # Without s3:ListBucket, S3 answers 403 (not 404) for a key that does not exist,
+            # so this cannot tell a missing image from a missing permission: say both.
+            raise ImageAccessDenied(
+                f"S3 denied reading {request.source}: either the key does not exist (S3 answers "
+                "403 for missing keys when the role may not s3:ListBucket the bucket) or the "
+                "function's role lacks s3:GetObject on it; check the key, then the role"
             ) from None
         raise
     body = response["Body"]

@@ -29,6 +29,7 @@ def test_every_named_error_is_a_function_error() -> None:
     assert {
         "InvalidEvent",
         "ImageNotFound",
+        "ImageAccessDenied",
         "InvalidImage",
         "ImageTooLarge",
         "EndpointUnavailable",

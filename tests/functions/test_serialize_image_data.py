@@ -10,12 +10,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from lambda_testkit import BUCKET, FakeContext, image_bytes, load_event, png_header_claiming
 from PIL import Image, ImageFile
 
+from common import aws
 from common.errors import (
     ConfigurationError,
+    ImageAccessDenied,
     ImageNotFound,
     ImageTooLarge,
     InvalidEvent,
@@ -208,6 +212,18 @@ def test_missing_key_is_image_not_found(serialize: ModuleType, s3: Any) -> None:
     event = load_event("serialize_image_data/missing_key.json")
     with pytest.raises(ImageNotFound, match=r"test/no_such_image\.png does not exist"):
         serialize.lambda_handler(event, FakeContext())
+
+
+def test_access_denied_names_both_likely_causes(
+    serialize: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What real S3 answers for a missing key when the role has GetObject but not ListBucket.
+    client = boto3.client("s3", region_name="us-east-1")
+    monkeypatch.setitem(aws._clients, "s3", client)
+    with Stubber(client) as stub:
+        stub.add_client_error("get_object", "AccessDenied", "Access Denied", 403)
+        with pytest.raises(ImageAccessDenied, match=r"s3:ListBucket.*s3:GetObject"):
+            serialize.lambda_handler(load_event("serialize_image_data/missing_key.json"), None)
 
 
 def test_object_over_the_byte_limit_is_too_large(
