@@ -1,12 +1,15 @@
-"""Endpoints through the local cloud: lifecycle, InvokeEndpoint, describe shapes, faults, tags."""
+"""Endpoints through the local cloud: lifecycle, invoke, data capture, describe shapes, faults."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 import tarfile
 import textwrap
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -356,3 +359,134 @@ def test_a_bad_fault_request_is_refused(cloud: RunningCloud) -> None:
 def test_the_server_log_has_no_tracebacks(cloud: RunningCloud, serving: str) -> None:
     log = Path(cloud.log_file).read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+CAPTURE_KEY = re.compile(
+    r"^capture/(?P<endpoint>[\w-]+)/AllTraffic/\d{4}/\d{2}/\d{2}/\d{2}/"
+    r"\d{2}-\d{2}-\d{3}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jsonl$"
+)
+
+
+def capture_config(
+    percentage: int,
+    modes: tuple[str, ...] = ("Input", "Output"),
+    json_types: tuple[str, ...] = ("application/json",),
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": percentage,
+        "DestinationS3Uri": f"s3://{BUCKET}/capture",
+        "CaptureOptions": [{"CaptureMode": mode} for mode in modes],
+    }
+    if json_types:
+        config["CaptureContentTypeHeader"] = {"JsonContentTypes": list(json_types)}
+    return config
+
+
+def captured(
+    cloud: RunningCloud, endpoint: str, expected: int, timeout: float = 10
+) -> list[tuple[str, dict[str, Any]]]:
+    """(key, record) for every capture record of endpoint, once `expected` have been written."""
+    s3 = cloud.client("s3")
+    deadline = time.monotonic() + timeout
+    while True:
+        listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"capture/{endpoint}/")
+        records = [
+            (item["Key"], json.loads(line))
+            for item in listing.get("Contents", [])
+            for line in s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].iter_lines()
+        ]
+        if len(records) >= expected or time.monotonic() > deadline:
+            return records
+        time.sleep(0.25)
+
+
+def test_full_capture_writes_every_request_in_awss_format(
+    cloud: RunningCloud, sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "captured", artifacts["a"], capture_config(100))
+    bodies = [image_bytes((32, 32), (40 * i, 0, 0), "PNG") for i in range(5)]
+    answers = [invoke(runtime, "captured", body) for body in bodies]
+
+    records = captured(cloud, "captured", 5)
+
+    assert len(records) == 5
+    for key, _ in records:
+        assert CAPTURE_KEY.match(key), key
+    by_input = {base64.b64decode(r["captureData"]["endpointInput"]["data"]): r for _, r in records}
+    for body, answer in zip(bodies, answers, strict=True):
+        record = by_input[body]
+        assert record["eventVersion"] == "0"
+        assert record["captureData"]["endpointInput"] == {
+            "observedContentType": "image/png",
+            "mode": "INPUT",
+            "data": base64.b64encode(body).decode(),
+            "encoding": "BASE64",
+        }
+        output = record["captureData"]["endpointOutput"]
+        assert (output["observedContentType"], output["mode"], output["encoding"]) == (
+            "application/json",
+            "OUTPUT",
+            "JSON",
+        )
+        assert json.loads(output["data"]) == answer
+        assert re.fullmatch(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["eventMetadata"]["inferenceTime"]
+        )
+        assert uuid.UUID(record["eventMetadata"]["eventId"])
+
+
+def test_zero_percent_captures_nothing(
+    cloud: RunningCloud, sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "uncaptured", artifacts["a"], capture_config(0))
+    for _ in range(5):
+        invoke(runtime, "uncaptured", image_bytes((32, 32), (0, 0, 0), "PNG"))
+    sagemaker.delete_endpoint(EndpointName="uncaptured")  # flushes whatever was buffered
+    assert captured(cloud, "uncaptured", 1, timeout=3) == []
+
+
+def test_sampling_takes_a_seeded_share(
+    cloud: RunningCloud, sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "sampled", artifacts["a"], capture_config(50))
+    for _ in range(40):
+        invoke(runtime, "sampled", image_bytes((8, 8), (0, 0, 0), "PNG"))
+    sagemaker.delete_endpoint(EndpointName="sampled")
+    assert 10 <= len(captured(cloud, "sampled", 40, timeout=1)) <= 30
+
+
+def test_input_only_capture_without_type_header_is_base64(
+    cloud: RunningCloud, sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "input-only", artifacts["a"], capture_config(100, ("Input",), ()))
+    invoke(runtime, "input-only", image_bytes((8, 8), (0, 0, 0), "PNG"))
+    sagemaker.delete_endpoint(EndpointName="input-only")
+    [(_, record)] = captured(cloud, "input-only", 1, timeout=1)
+    assert list(record["captureData"]) == ["endpointInput"]
+    assert record["captureData"]["endpointInput"]["encoding"] == "BASE64"
+
+
+def test_output_is_base64_unless_its_type_is_listed_as_json(
+    cloud: RunningCloud, sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    deploy(sagemaker, "no-header", artifacts["a"], capture_config(100, json_types=()))
+    answer = invoke(runtime, "no-header", image_bytes((8, 8), (0, 0, 0), "PNG"))
+    sagemaker.delete_endpoint(EndpointName="no-header")
+    [(_, record)] = captured(cloud, "no-header", 1, timeout=1)
+    output = record["captureData"]["endpointOutput"]
+    assert output["encoding"] == "BASE64"
+    assert json.loads(base64.b64decode(output["data"])) == answer
+
+
+def test_describe_shows_capture_as_aws_does(sagemaker: Any, artifacts: dict[str, str]) -> None:
+    deploy(sagemaker, "described", artifacts["a"], capture_config(25))
+    endpoint = sagemaker.describe_endpoint(EndpointName="described")
+    assert endpoint["DataCaptureConfig"] == {
+        "EnableCapture": True,
+        "CaptureStatus": "Started",
+        "CurrentSamplingPercentage": 25,
+        "DestinationS3Uri": f"s3://{BUCKET}/capture",
+    }
+    config = sagemaker.describe_endpoint_config(EndpointConfigName="described-config")
+    assert config["DataCaptureConfig"] == capture_config(25)
