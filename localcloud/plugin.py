@@ -16,6 +16,7 @@ MOTO_VERSION = "5.2.5"
 # engineer's part still in flight) is logged and skipped; any other import error is fatal.
 PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.stepfunctions",
+    "localcloud.s3_policies",
     "localcloud.lambda_runtime",
     "localcloud.sagemaker_training",
     "localcloud.sagemaker_endpoints",

@@ -79,3 +79,15 @@ def test_patch_attribute_refuses_a_missing_target() -> None:
         patch_attribute(Target, "renamed", 2)
     with pytest.raises(MotoVersionError, match="now has its own"):
         patch_attribute(Target, "existing", 2, replaces=False)
+
+
+def test_policy_evaluation_patch_points_are_unchanged() -> None:
+    from moto.iam import policy_conditions
+    from moto.iam.access_control import IAMPolicyStatement
+
+    parameters = list(inspect.signature(IAMPolicyStatement.is_action_permitted).parameters)
+    assert parameters == ["self", "action", "resource", "principal", "incoming_condition_values"]
+    assert hasattr(IAMPolicyStatement, "_check_conditions")
+    # If moto gains its own Bool operator, drop ours (setdefault would silently keep moto's).
+    bool_operation = policy_conditions.CONDITION_OPERATIONS.get("Bool")
+    assert bool_operation is None or bool_operation.__module__ == "localcloud.s3_policies"
