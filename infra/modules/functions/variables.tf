@@ -144,15 +144,15 @@ variable "threshold" {
 }
 
 variable "function_settings" {
-  description = "Memory (MB) and timeout (seconds) per function; omitted values keep the defaults."
+  description = "Memory (MB) and timeout (seconds) per function; omitted values keep the defaults. The functions' AWS clients keep their worst case near 45 s, inside the 60 s default."
   type = object({
     serialize_image_data = optional(object({
       memory_size = optional(number, 512)
-      timeout     = optional(number, 15)
+      timeout     = optional(number, 60)
     }), {})
     classify_image = optional(object({
       memory_size = optional(number, 256)
-      timeout     = optional(number, 30)
+      timeout     = optional(number, 60)
     }), {})
     filter_inferences = optional(object({
       memory_size = optional(number, 128)

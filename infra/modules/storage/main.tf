@@ -1,5 +1,3 @@
-data "aws_partition" "this" {}
-
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:Server access logging needs a second log bucket; CloudTrail data events cover audit in shared accounts.
   #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope: images and model artifacts can be rebuilt from the dataset and training.
@@ -98,8 +96,8 @@ data "aws_iam_policy_document" "this" {
     effect  = "Deny"
     actions = ["s3:*"]
     resources = [
-      aws_s3_bucket.this.arn,
-      "${aws_s3_bucket.this.arn}/*",
+      local.bucket_arn,
+      "${local.bucket_arn}/*",
     ]
 
     principals {

@@ -7,7 +7,7 @@ output "bucket_name" {
 
 output "bucket_arn" {
   description = "ARN of the project bucket (known at plan time)."
-  value       = "arn:${data.aws_partition.this.partition}:s3:::${var.bucket_name}"
+  value       = local.bucket_arn
 
   depends_on = [aws_s3_bucket.this]
 }

@@ -108,7 +108,7 @@ run "three_traced_python_functions" {
   assert {
     condition = (
       aws_lambda_function.this["serialize_image_data"].memory_size == 512 &&
-      aws_lambda_function.this["classify_image"].timeout == 30 &&
+      aws_lambda_function.this["classify_image"].timeout == 60 &&
       aws_lambda_function.this["filter_inferences"].memory_size == 128
     )
     error_message = "Memory and timeouts default per function."
@@ -179,7 +179,7 @@ run "settings_follow_variables" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["classify_image"].memory_size == 1024 && aws_lambda_function.this["classify_image"].timeout == 30
+    condition     = aws_lambda_function.this["classify_image"].memory_size == 1024 && aws_lambda_function.this["classify_image"].timeout == 60
     error_message = "function_settings overrides only what it names."
   }
 

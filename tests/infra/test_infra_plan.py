@@ -1,0 +1,425 @@
+"""Plans of the dev and prod roots with the real provider, offline, and the whole inventory.
+
+The plan runs on a copy of the root with an override file (offline_override.tf): a local
+backend instead of S3, dummy credentials and the skip_* flags. Every data source of the roots
+is computed inside the provider (partition, region, policy documents, the SageMaker image) and
+every ARN in a policy is built from account_id, so the plan is complete: no policy or
+definition is "(known after apply)". The one call the provider makes at plan time is Step
+Functions' ValidateStateMachineDefinition (a known definition is validated by AWS during plan);
+the override points it at a stub that checks the definition is JSON and answers OK.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import tftest
+from conftest import copy_infra
+
+pytestmark = [pytest.mark.terraform, pytest.mark.slow]
+
+OVERRIDE = """\
+terraform {
+  backend "local" {}
+}
+
+provider "aws" {
+  access_key                  = "offline-test"
+  secret_key                  = "offline-test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  skip_requesting_account_id  = true
+  allowed_account_ids         = null
+  max_retries                 = 1
+
+  endpoints {
+    sfn = "%(sfn_url)s"
+  }
+}
+"""
+ACCOUNT = {"dev": "111111111111", "prod": "111111111111"}
+EXPECTED_TYPES = {
+    "aws_s3_bucket": 1,
+    "aws_s3_bucket_ownership_controls": 1,
+    "aws_s3_bucket_public_access_block": 1,
+    "aws_s3_bucket_versioning": 1,
+    "aws_s3_bucket_server_side_encryption_configuration": 1,
+    "aws_s3_bucket_lifecycle_configuration": 1,
+    "aws_s3_bucket_policy": 1,
+    "aws_iam_role": 5,
+    "aws_iam_role_policy": 5,
+    "aws_lambda_layer_version": 1,
+    "aws_lambda_function": 3,
+    "aws_cloudwatch_log_group": 4,
+    "aws_sagemaker_model": 1,
+    "aws_sagemaker_endpoint_configuration": 1,
+    "aws_sagemaker_endpoint": 1,
+    "aws_sfn_state_machine": 1,
+}
+# Actions that support no resource-level permissions: "*" is their only possible resource.
+RESOURCELESS_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "cloudwatch:PutMetricData",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+class ValidateStub(BaseHTTPRequestHandler):
+    """Step Functions' ValidateStateMachineDefinition: OK for JSON, FAIL otherwise."""
+
+    received: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        target = self.headers.get("X-Amz-Target", "")
+        if not target.endswith(".ValidateStateMachineDefinition"):
+            self.send_error(400, f"unexpected call {target}: the plan must not reach AWS")
+            return
+        self.received.append(body["definition"])
+        try:
+            json.loads(body["definition"])
+            answer = {"result": "OK", "diagnostics": []}
+        except json.JSONDecodeError as error:
+            answer = {
+                "result": "FAIL",
+                "diagnostics": [{"severity": "ERROR", "code": "SCHEMA", "message": str(error)}],
+            }
+        payload = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture(scope="module")
+def sfn_stub() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ValidateStub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class Plan:
+    """The managed resources of a saved plan, by address, with their planned values."""
+
+    def __init__(self, raw: dict[str, Any], bucket: str) -> None:
+        self.raw = raw
+        self.bucket = bucket
+        self.changes = {
+            change["address"]: change
+            for change in raw["resource_changes"]
+            if change["mode"] == "managed"
+        }
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            address: change["change"]["after"]
+            for address, change in self.changes.items()
+            if change["type"] == resource_type
+        }
+
+    def one(self, resource_type: str) -> dict[str, Any]:
+        (values,) = self.of_type(resource_type).values()
+        return values
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.raw["planned_values"]["outputs"]
+        return result
+
+
+def plan_root(root: str, workdir: Path, env: dict[str, str], zips: Path, sfn_url: str) -> Plan:
+    infra = copy_infra(workdir, root)
+    root_dir = infra / "envs" / root
+    (root_dir / "offline_override.tf").write_text(OVERRIDE % {"sfn_url": sfn_url})
+    bucket = f"scones-{root}-vehicle-classifier-changeme"
+    tf = tftest.TerraformTest(tfdir=str(root_dir), env=env)
+    tf.setup(cleanup_on_exit=False)
+    plan = tf.plan(
+        output=True,
+        tf_vars={
+            "functions_build_dir": str(zips),
+            "model_data_url": f"s3://{bucket}/models/job-1/output/model.tar.gz",
+        },
+    )
+    return Plan(plan._raw, bucket)
+
+
+@pytest.fixture(scope="module")
+def plans(
+    tmp_path_factory: pytest.TempPathFactory,
+    terraform_env: dict[str, str],
+    dummy_zips: Path,
+    sfn_stub: str,
+) -> dict[str, Plan]:
+    """dev and prod planned once, side by side (each is mostly the provider loading its schema)."""
+    env = {k: v for k, v in terraform_env.items() if not k.startswith("TF_VAR_")}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            root: pool.submit(
+                plan_root, root, tmp_path_factory.mktemp(f"plan-{root}"), env, dummy_zips, sfn_stub
+            )
+            for root in ("dev", "prod")
+        }
+        return {root: future.result() for root, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def dev_plan(plans: dict[str, Plan]) -> Plan:
+    return plans["dev"]
+
+
+@pytest.fixture(scope="module")
+def prod_plan(plans: dict[str, Plan]) -> Plan:
+    return plans["prod"]
+
+
+def statements(policy: str) -> list[dict[str, Any]]:
+    document = json.loads(policy)
+    result: list[dict[str, Any]] = document["Statement"]
+    return [
+        {**s, "Action": as_list(s.get("Action")), "Resource": as_list(s.get("Resource"))}
+        for s in result
+    ]
+
+
+def as_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def role_policies(plan: Plan) -> dict[str, list[dict[str, Any]]]:
+    return {
+        address: statements(v["policy"])
+        for address, v in plan.of_type("aws_iam_role_policy").items()
+    }
+
+
+def test_inventory_is_exactly_the_expected_resources(dev_plan: Plan) -> None:
+    counts = Counter(change["type"] for change in dev_plan.changes.values())
+    assert dict(counts) == EXPECTED_TYPES
+    actions = {tuple(change["change"]["actions"]) for change in dev_plan.changes.values()}
+    assert actions == {("create",)}
+
+
+def test_every_policy_and_the_definition_are_known_at_plan_time(dev_plan: Plan) -> None:
+    reviewed = {
+        "aws_iam_role": "assume_role_policy",
+        "aws_iam_role_policy": "policy",
+        "aws_s3_bucket_policy": "policy",
+        "aws_sfn_state_machine": "definition",
+    }
+    for address, change in dev_plan.changes.items():
+        attribute = reviewed.get(change["type"])
+        if attribute:
+            assert not change["change"]["after_unknown"].get(attribute), f"{address}.{attribute}"
+
+
+def test_no_statement_allows_every_action(dev_plan: Plan) -> None:
+    for address, policy in role_policies(dev_plan).items():
+        for statement in policy:
+            assert statement["Effect"] == "Allow", address
+            for action in statement["Action"]:
+                assert action != "*" and not action.endswith(":*"), f"{address}: {action}"
+
+
+def test_wildcard_resources_only_where_no_arn_exists(dev_plan: Plan) -> None:
+    for address, policy in role_policies(dev_plan).items():
+        for statement in policy:
+            if "*" in statement["Resource"]:
+                assert statement["Resource"] == ["*"], address
+                assert set(statement["Action"]) <= RESOURCELESS_ACTIONS, f"{address}: {statement}"
+            else:
+                for arn in statement["Resource"]:
+                    assert arn.startswith("arn:aws:"), f"{address}: {arn}"
+                    assert ":*:" not in arn and not arn.endswith(":::*"), f"{address}: {arn}"
+
+
+def test_policy_arns_stay_in_the_account_and_the_bucket(dev_plan: Plan) -> None:
+    for address, policy in role_policies(dev_plan).items():
+        for statement in policy:
+            for arn in statement["Resource"]:
+                if arn == "*":
+                    continue
+                if arn.startswith("arn:aws:s3:::"):
+                    assert arn.split(":::")[1].split("/")[0] == dev_plan.bucket, address
+                else:
+                    assert arn.split(":")[4] == ACCOUNT["dev"], f"{address}: {arn}"
+
+
+def test_each_role_is_assumable_by_one_service(dev_plan: Plan) -> None:
+    services = {}
+    for values in dev_plan.of_type("aws_iam_role").values():
+        (statement,) = statements(values["assume_role_policy"])
+        assert statement["Action"] == ["sts:AssumeRole"]
+        services[values["name"]] = statement["Principal"]["Service"]
+    assert sorted(services.values()) == sorted(
+        ["lambda.amazonaws.com"] * 3 + ["sagemaker.amazonaws.com", "states.amazonaws.com"]
+    )
+
+
+def test_functions_get_only_what_they_do(dev_plan: Plan) -> None:
+    policies = {
+        address.split('"')[1]: {s["Sid"]: s for s in statements}
+        for address, statements in role_policies(dev_plan).items()
+        if address.startswith("module.functions.")
+    }
+    assert policies["serialize_image_data"]["ReadImages"]["Action"] == ["s3:GetObject"]
+    assert sorted(policies["serialize_image_data"]["ReadImages"]["Resource"]) == [
+        f"arn:aws:s3:::{dev_plan.bucket}/incoming/*",
+        f"arn:aws:s3:::{dev_plan.bucket}/test/*",
+    ]
+    assert policies["classify_image"]["InvokeEndpoint"]["Resource"] == [
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT['dev']}:endpoint/scones-dev-endpoint"
+    ]
+    assert set(policies["filter_inferences"]) == {"WriteOwnLogGroup", "XRayTracing"}
+    for name, policy in policies.items():
+        log_group = f"/aws/lambda/scones-dev-{name.replace('_', '-')}"
+        assert policy["WriteOwnLogGroup"]["Resource"] == [
+            f"arn:aws:logs:us-east-1:{ACCOUNT['dev']}:log-group:{log_group}:*"
+        ]
+
+
+def test_bucket_is_private_encrypted_versioned_and_tls_only(dev_plan: Plan) -> None:
+    assert dev_plan.one("aws_s3_bucket")["bucket"] == dev_plan.bucket
+    assert dev_plan.one("aws_s3_bucket")["force_destroy"] is False
+    block = dev_plan.one("aws_s3_bucket_public_access_block")
+    assert all(
+        block[key]
+        for key in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        )
+    )
+    (rule,) = dev_plan.one("aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert rule["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "aws:kms"
+    versioning = dev_plan.one("aws_s3_bucket_versioning")["versioning_configuration"]
+    assert versioning[0]["status"] == "Enabled"
+    (deny,) = statements(dev_plan.one("aws_s3_bucket_policy")["policy"])
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    rules = dev_plan.one("aws_s3_bucket_lifecycle_configuration")["rule"]
+    capture = [r for r in rules if r["filter"][0]["prefix"] == "data_capture/"]
+    assert capture and capture[0]["expiration"][0]["days"] == 30
+
+
+def test_endpoint_configuration_captures_data(dev_plan: Plan) -> None:
+    config = dev_plan.one("aws_sagemaker_endpoint_configuration")
+    (capture,) = config["data_capture_config"]
+    assert capture["enable_capture"] is True
+    assert capture["initial_sampling_percentage"] == 100
+    assert capture["destination_s3_uri"] == f"s3://{dev_plan.bucket}/data_capture"
+    assert {o["capture_mode"] for o in capture["capture_options"]} == {"Input", "Output"}
+    assert capture["capture_content_type_header"][0]["json_content_types"] == ["application/json"]
+    (variant,) = config["production_variants"]
+    assert variant["instance_type"] == "ml.m5.large" and variant["initial_instance_count"] == 1
+    model = dev_plan.one("aws_sagemaker_model")
+    assert model["primary_container"][0]["image"].endswith("/image-classification:1")
+    assert model["name"].startswith("scones-dev-model-")
+
+
+def test_functions_are_configured_from_variables(dev_plan: Plan) -> None:
+    functions = {v["function_name"]: v for v in dev_plan.of_type("aws_lambda_function").values()}
+    assert set(functions) == {
+        "scones-dev-serialize-image-data",
+        "scones-dev-classify-image",
+        "scones-dev-filter-inferences",
+    }
+    for function in functions.values():
+        assert function["runtime"] == "python3.12"
+        assert function["tracing_config"] == [{"mode": "Active"}]
+    env = {name: f["environment"][0]["variables"] for name, f in functions.items()}
+    assert env["scones-dev-classify-image"] == {"ENDPOINT_NAME": "scones-dev-endpoint"}
+    assert env["scones-dev-filter-inferences"] == {"THRESHOLD": "0.93"}
+    assert set(env["scones-dev-serialize-image-data"]) == {"MAX_IMAGE_BYTES", "IMAGE_SIZE"}
+    retention = {
+        v["retention_in_days"] for v in dev_plan.of_type("aws_cloudwatch_log_group").values()
+    }
+    assert retention == {14}
+
+
+def test_state_machine_runs_the_three_functions(dev_plan: Plan) -> None:
+    machine = dev_plan.one("aws_sfn_state_machine")
+    assert machine["type"] == "STANDARD"
+    assert machine["logging_configuration"][0]["level"] == "ALL"
+    assert machine["tracing_configuration"] == [{"enabled": True}]
+    definition = json.loads(machine["definition"])
+    arns = {
+        s["Parameters"]["FunctionName"] for s in definition["States"].values() if "Parameters" in s
+    }
+    prefix = f"arn:aws:lambda:us-east-1:{ACCOUNT['dev']}:function:scones-dev-"
+    assert arns == {
+        prefix + name for name in ("serialize-image-data", "classify-image", "filter-inferences")
+    }
+    (invoke,) = [
+        s
+        for address, policy in role_policies(dev_plan).items()
+        if address.startswith("module.workflow.")
+        for s in policy
+        if s["Sid"] == "InvokeWorkflowFunctions"
+    ]
+    assert sorted(invoke["Resource"]) == sorted([*arns, *(f"{a}:*" for a in arns)])
+
+
+def test_outputs_others_rely_on(dev_plan: Plan) -> None:
+    assert {
+        "bucket_name",
+        "state_machine_arn",
+        "endpoint_name",
+        "sagemaker_role_arn",
+        "function_names",
+        "log_group_names",
+    } <= set(dev_plan.outputs)
+    assert dev_plan.outputs["endpoint_name"]["value"] == "scones-dev-endpoint"
+    assert dev_plan.outputs["bucket_name"]["value"] == dev_plan.bucket
+
+
+def test_prod_differs_only_in_sizes_and_retention(prod_plan: Plan) -> None:
+    counts = Counter(change["type"] for change in prod_plan.changes.values())
+    assert dict(counts) == EXPECTED_TYPES
+    (variant,) = prod_plan.one("aws_sagemaker_endpoint_configuration")["production_variants"]
+    assert variant["initial_instance_count"] == 2
+    capture = prod_plan.one("aws_sagemaker_endpoint_configuration")["data_capture_config"][0]
+    assert capture["initial_sampling_percentage"] == 20
+    retention = {
+        v["retention_in_days"] for v in prod_plan.of_type("aws_cloudwatch_log_group").values()
+    }
+    assert retention == {365}
+    assert prod_plan.one("aws_s3_bucket")["force_destroy"] is False
+    assert prod_plan.one("aws_sfn_state_machine")["logging_configuration"][0]["level"] == "ERROR"
+
+
+def test_plan_validated_the_definition(dev_plan: Plan) -> None:
+    machine = dev_plan.one("aws_sfn_state_machine")
+    assert machine["definition"] in ValidateStub.received
