@@ -64,11 +64,15 @@ def test_stepfunctions_patch_points_are_unchanged() -> None:
 
 
 def test_stepfunctions_interpreter_still_maps_errortype_to_the_error_name() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_lambda,
     )
 
     assert 'cause_object["errorType"]' in inspect.getsource(state_task_service_lambda)
+    # Our client cache replaces this name, which the Lambda task calls at every invocation.
+    source = inspect.getsource(lambda_eval_utils)
+    assert "lambda_client = boto_client_for(" in source
 
 
 def test_patch_attribute_refuses_a_missing_target() -> None:
