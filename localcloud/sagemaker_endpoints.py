@@ -47,6 +47,7 @@ class Variant:
     weight: float
     predictor: Predictor
     model_dir: Path
+    sha: str  # of model.tar.gz: endpoints serving the same artifact share one loaded model
 
 
 @dataclass
@@ -110,8 +111,15 @@ class EndpointService:
         with self._lock:
             self._generation[key] = self._generation.get(key, 0) + 1  # orphan any load in flight
             live = self._live.pop(key, None)
+            self._release_unused()
         if live is not None:
             self.capture.flush_endpoint(live.name)
+
+    def _release_unused(self) -> None:
+        """Drop loaded models no live endpoint serves any more (caller holds self._lock)."""
+        in_use = {v.sha for live in self._live.values() for v in live.variants}
+        for sha in [sha for sha in self._predictors if sha not in in_use]:
+            del self._predictors[sha]
 
     def shutdown(self) -> None:
         self.capture.close()
@@ -172,6 +180,7 @@ class EndpointService:
             endpoint.failure_reason = None
             endpoint.last_modified_time = sagemaker_moto.utcnow()
             endpoint.endpoint_status = "InService"
+            self._release_unused()
         if previous is not None:
             self.capture.flush_endpoint(name)
         seconds = time.perf_counter() - started
@@ -223,7 +232,7 @@ class EndpointService:
                 self._predictors[sha] = predictor
         weight = float(variant.get("InitialVariantWeight", 1.0) or 0.0)
         return Variant(
-            variant.get("VariantName", "AllTraffic"), model_name, weight, predictor, model_dir
+            variant.get("VariantName", "AllTraffic"), model_name, weight, predictor, model_dir, sha
         )
 
     def _fetch(self, backend: Any, url: str) -> tuple[Path, str]:

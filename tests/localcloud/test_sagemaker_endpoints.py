@@ -9,13 +9,14 @@ import re
 import tarfile
 import textwrap
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from botocore.config import Config
 from PIL import Image
 
@@ -320,17 +321,24 @@ def test_tags_can_be_read_and_added_on_every_resource(sagemaker: Any, serving: s
         ]
 
 
-def faults_url(cloud: RunningCloud) -> str:
-    return f"{cloud.endpoint_url}/moto-api/localcloud/sagemaker/faults"
+def faults(cloud: RunningCloud, method: str, spec: dict[str, Any] | None = None) -> Any:
+    """Call the local cloud's fault-injection URL; returns (status, JSON body)."""
+    request = urllib.request.Request(
+        f"{cloud.endpoint_url}/moto-api/localcloud/sagemaker/faults",
+        data=json.dumps(spec).encode() if spec is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
 
 
 def test_injected_throttling_then_recovery(cloud: RunningCloud, runtime: Any, serving: str) -> None:
-    armed = requests.post(
-        faults_url(cloud),
-        json={"EndpointName": serving, "Fault": "throttle", "Count": 2},
-        timeout=5,
-    )
-    assert armed.json() == {"pending": {serving: ["throttle", "throttle"]}}
+    armed = faults(cloud, "POST", {"EndpointName": serving, "Fault": "throttle", "Count": 2})
+    assert armed == (200, {"pending": {serving: ["throttle", "throttle"]}})
     body = image_bytes((32, 32), (0, 0, 0), "PNG")
     for _ in range(2):
         with pytest.raises(runtime.exceptions.ClientError) as raised:
@@ -342,18 +350,18 @@ def test_injected_throttling_then_recovery(cloud: RunningCloud, runtime: Any, se
 
 
 def test_injected_unavailability_is_a_503(cloud: RunningCloud, runtime: Any, serving: str) -> None:
-    requests.post(
-        faults_url(cloud), json={"EndpointName": serving, "Fault": "unavailable"}, timeout=5
-    )
+    faults(cloud, "POST", {"EndpointName": serving, "Fault": "unavailable"})
     with pytest.raises(runtime.exceptions.ServiceUnavailable):
         invoke(runtime, serving, image_bytes((32, 32), (0, 0, 0), "PNG"))
-    assert requests.get(faults_url(cloud), timeout=5).json() == {"pending": {}}
+    assert faults(cloud, "GET") == (200, {"pending": {}})
 
 
-def test_a_bad_fault_request_is_refused(cloud: RunningCloud) -> None:
-    response = requests.post(faults_url(cloud), json={"EndpointName": "x", "Fault": "?"}, timeout=5)
-    assert response.status_code == 400
-    assert "unknown fault" in response.json()["message"]
+def test_faults_can_be_cleared_and_bad_requests_are_refused(cloud: RunningCloud) -> None:
+    faults(cloud, "POST", {"EndpointName": "x", "Fault": "internal", "Count": 3})
+    assert faults(cloud, "DELETE") == (200, {"pending": {}})
+    status, body = faults(cloud, "POST", {"EndpointName": "x", "Fault": "?"})
+    assert status == 400
+    assert "unknown fault" in body["message"]
 
 
 def test_the_server_log_has_no_tracebacks(cloud: RunningCloud, serving: str) -> None:
