@@ -258,7 +258,10 @@ def run_batch(
 def describe(record: dict[str, Any]) -> str:
     if record["status"] == "SUCCEEDED":
         return f"{record['key']}: {record['label']} (confidence {record['confidence']})"
-    return f"{record['key']}: {record['status']} {record['error']}: {record['cause']}"
+    cause = record["cause"]
+    with contextlib.suppress(TypeError, ValueError, AttributeError):
+        cause = json.loads(cause).get("errorMessage", cause)  # a Lambda error's payload
+    return f"{record['key']}: {record['status']} {record['error']}: {cause}"
 
 
 def main(argv: list[str] | None = None) -> int:
