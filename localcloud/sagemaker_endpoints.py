@@ -277,6 +277,7 @@ class EndpointService:
             raise ModelLoadError(
                 f"The model at {url} could not be loaded: {type(error).__name__}: {error}"
             ) from error
+        _limit_torch_threads()  # load_model may set its own (training-sized) thread count
         return predictor
 
 
