@@ -440,8 +440,16 @@ def _require_service() -> TrainingService:
 
 
 def _create_training_job(self: Any, *args: Any, **kwargs: Any) -> Any:
+    from moto.sagemaker.exceptions import ResourceInUseException
     from moto.sagemaker.models import SageMakerModelBackend
 
+    name = kwargs.get("training_job_name", args[0] if args else None)
+    if name in self.training_jobs:
+        # moto would silently replace the job (and orphan its running trainer).
+        raise ResourceInUseException(
+            message=f"Training job names must be unique within an AWS account and region, and "
+            f"a training job with this name already exists ({self.training_jobs[name].arn})"
+        )
     create = moto_door.original(SageMakerModelBackend, "create_training_job")
     job = create(self, *args, **kwargs)
     _require_service().start(self, job)

@@ -32,6 +32,24 @@ def test_every_patched_or_read_internal_still_exists(module: str, path: str) -> 
     assert resolve(module, path) is not None
 
 
+def test_backend_and_model_instances_still_hold_what_we_read() -> None:
+    from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
+
+    backend = SageMakerModelBackend("us-east-1", "123456789012")
+    for name in ("_models", "training_jobs", "endpoints", "endpoint_configs"):
+        assert isinstance(getattr(backend, name), dict), name
+    endpoint = FakeEndpoint("123456789012", "us-east-1", "e", "c", [], {}, [])
+    for name in (
+        "endpoint_status",
+        "failure_reason",
+        "endpoint_config_name",
+        "production_variants",
+        "data_capture_config",
+        "last_modified_time",
+    ):
+        assert hasattr(endpoint, name), name
+
+
 def test_install_refuses_another_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto, "__version__", "9.9.9")
     with pytest.raises(MotoVersionError, match=r"moto==9\.9\.9 is installed"):

@@ -298,3 +298,11 @@ def test_max_runtime_stops_the_job(cloud: RunningCloud, data: str) -> None:
     )
     job = wait(sagemaker, "too-long", timeout=30)
     assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+
+
+def test_a_second_job_of_the_same_name_is_refused(cloud: RunningCloud, data: str) -> None:
+    sagemaker = client(cloud, "sagemaker")
+    sagemaker.create_training_job(**job_request("twice", data))
+    with pytest.raises(sagemaker.exceptions.ResourceInUse, match="must be unique"):
+        sagemaker.create_training_job(**job_request("twice", data))
+    assert wait(sagemaker, "twice")["TrainingJobStatus"] == "Completed"
