@@ -224,12 +224,20 @@ class EndpointService:
                 f"model {model_name} has no ModelDataUrl: set PrimaryContainer.ModelDataUrl to the "
                 "training job's model.tar.gz."
             )
+        started = time.perf_counter()
         model_dir, sha = self._fetch(backend, url)
+        fetched = time.perf_counter()
         with self._load_lock:
             predictor = self._predictors.get(sha)
             if predictor is None:
                 predictor = self._import_model(model_dir, url)
                 self._predictors[sha] = predictor
+        self.logger.info(
+            "model %s: artifact fetched in %.2fs, loaded in %.2fs",
+            model_name,
+            fetched - started,
+            time.perf_counter() - fetched,
+        )
         weight = float(variant.get("InitialVariantWeight", 1.0) or 0.0)
         return Variant(
             variant.get("VariantName", "AllTraffic"), model_name, weight, predictor, model_dir, sha
@@ -279,6 +287,32 @@ class EndpointService:
             ) from error
         _limit_torch_threads()  # load_model may set its own (training-sized) thread count
         return predictor
+
+
+_warmed = threading.Event()
+
+
+def _warm_up(logger: Any) -> None:
+    """Import the inference code (and torch, ~3 s) in the background, once.
+
+    Called on CreateModel: an endpoint usually follows within seconds, and its load then skips
+    the import. Not at install, so a server that never hosts a model never pays for torch.
+    """
+    if _warmed.is_set():
+        return
+    _warmed.set()
+    source = os.environ.get(INFERENCE_MODULE_ENV, DEFAULT_INFERENCE_MODULE)
+    if source.endswith(".py"):
+        return
+
+    def run() -> None:
+        try:
+            _import(source)
+            _limit_torch_threads()
+        except ModelLoadError as error:  # the endpoint's own load will report it
+            logger.info("inference warm-up skipped: %s", error)
+
+    threading.Thread(target=run, name="inference-warm-up", daemon=True).start()
 
 
 def _import(source: str) -> Any:
@@ -411,6 +445,7 @@ def _create_model_response(self: Any) -> Any:
     model = self.sagemaker_backend._models.get(self._get_param("ModelName"))
     if model is not None:
         model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+        _warm_up(service().logger)
     return result
 
 
