@@ -50,5 +50,18 @@ format: venv ## Rewrite the code with ruff format and ruff's fixes
 package: venv ## Build the Lambda zips and the Pillow layer under build/functions/
 	$(PY) -m scripts.package_lambdas --out build/functions
 
+local-up: venv ## Start the local cloud in the background (127.0.0.1, LOCAL_CLOUD_PORT, default 4566)
+	$(PY) -m localcloud up --port $(LOCAL_CLOUD_PORT)
+
+local-down: venv ## Stop the local cloud that local-up started, with its Lambda workers and jobs
+	$(PY) -m localcloud down --port $(LOCAL_CLOUD_PORT)
+
+local-status: venv ## Say whether the local cloud runs (exit 0) or not (exit 3)
+	$(PY) -m localcloud status --port $(LOCAL_CLOUD_PORT)
+
+classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, with ENV's state machine
+	@test -n "$(KEY)$(PREFIX)" || { echo "give KEY=test/bicycle_s_000513.png or PREFIX=test/" >&2; exit 2; }
+	$(PY) -m scripts.classify --env $(ENV) $(if $(KEY),--key '$(KEY)',--prefix '$(PREFIX)')
+
 clean: ## Remove build output (not .venv, not Terraform state)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
