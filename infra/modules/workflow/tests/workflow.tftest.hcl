@@ -52,7 +52,7 @@ run "standard_state_machine_from_the_template" {
   }
 
   assert {
-    condition     = !strcontains(aws_sfn_state_machine.this.definition, "$${")
+    condition     = !strcontains(aws_sfn_state_machine.this.definition, format("%s{", "$"))
     error_message = "No placeholder is left in the rendered definition."
   }
 
