@@ -147,6 +147,10 @@ class EndpointService:
             ]
             if not variants:
                 raise ModelLoadError(f"endpoint configuration {config_name} has no variants")
+            try:
+                capture = sagemaker_capture.CaptureConfig.from_api(config.data_capture_config, name)
+            except ValueError as error:
+                raise ModelLoadError(f"DataCaptureConfig.DestinationS3Uri: {error}") from error
         except ModelLoadError as error:
             self._finish_failed(endpoint, key, generation, update, str(error), log)
             return
@@ -156,7 +160,6 @@ class EndpointService:
                 endpoint, key, generation, update, f"InternalFailure: {error!r}", log
             )
             return
-        capture = sagemaker_capture.CaptureConfig.from_api(config.data_capture_config, name)
         live = LiveEndpoint(
             account_id=key[0],
             region=key[1],
