@@ -20,7 +20,8 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="$REPO_ROOT/build/terraform"
+# Plans, fingerprints and the generated CLI config (tests point it elsewhere).
+BUILD_DIR="${TF_BUILD_DIR:-$REPO_ROOT/build/terraform}"
 
 die() {
   echo "tf.sh: $*" >&2
@@ -159,15 +160,15 @@ case "$COMMAND" in
     rm -f "$PLAN_FILE" "$STAMP_FILE"
     tf plan -input=false -out="$PLAN_FILE" "$@"
     fingerprint "$ENV_DIR" >"$STAMP_FILE"
-    echo "Saved plan: ${PLAN_FILE#"$REPO_ROOT"/}. Apply it with 'make apply ENV=$ENV'."
+    echo "Saved plan: $PLAN_FILE. Apply it with 'make apply ENV=$ENV'."
     ;;
   apply)
-    ensure_init
     [[ $# -eq 0 ]] || die "apply takes no arguments: it applies the saved plan of 'make plan ENV=$ENV'"
-    [[ -f "$PLAN_FILE" ]] || die "no saved plan for $ENV (${PLAN_FILE#"$REPO_ROOT"/}): run 'make plan ENV=$ENV' first"
+    [[ -f "$PLAN_FILE" ]] || die "no saved plan for $ENV ($PLAN_FILE): run 'make plan ENV=$ENV' first"
     if [[ ! -f "$STAMP_FILE" || "$(fingerprint "$ENV_DIR")" != "$(cat "$STAMP_FILE")" ]]; then
       die "the saved plan for $ENV is stale: configuration, variables or zips changed since it was made; run 'make plan ENV=$ENV' again"
     fi
+    ensure_init
     # Terraform itself refuses a plan whose state has moved on ("Saved plan is stale").
     tf apply -input=false "$PLAN_FILE"
     rm -f "$PLAN_FILE" "$STAMP_FILE"

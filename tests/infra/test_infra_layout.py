@@ -1,0 +1,156 @@
+"""House style of infra/: module files, typed and described variables, roots that differ only
+in backend, provider and terraform.tfvars, committed lock files, reasoned checkov skips."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import INFRA, MODULES, REPO_ROOT
+
+pytestmark = pytest.mark.terraform
+
+ROOTS = ("dev", "prod", "local")
+SHARED_ROOT_FILES = ("main.tf", "variables.tf", "outputs.tf")
+BLOCK = re.compile(r'^(variable|output) "([\w-]+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
+RESOURCE = re.compile(r'^resource "(\w+)" "(\w+)"', re.MULTILINE)
+RETENTION_DAYS = "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827"
+
+
+def tf_files() -> list[Path]:
+    return sorted(p for p in INFRA.rglob("*.tf") if ".terraform" not in p.parts)
+
+
+def blocks(kind: str) -> list[tuple[Path, str, str]]:
+    found = []
+    for path in tf_files():
+        for match in BLOCK.finditer(path.read_text()):
+            if match.group(1) == kind:
+                found.append((path, match.group(2), match.group(3)))
+    return found
+
+
+def argument_order(body: str) -> list[str]:
+    """Top-level arguments and blocks of a variable, in order (fmt indents them by two)."""
+    return re.findall(r"^  (description|type|default|validation|nullable|sensitive)\b", body, re.M)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_has_the_standard_files(module: str) -> None:
+    folder = INFRA / "modules" / module
+    for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+        assert (folder / name).is_file(), f"infra/modules/{module}/{name} is missing"
+    assert list((folder / "tests").glob("*.tftest.hcl")), f"{module} has no terraform tests"
+    versions = (folder / "versions.tf").read_text()
+    assert "required_version" in versions
+    assert re.search(r'source\s*=\s*"hashicorp/aws"\s*\n\s*version\s*=\s*">= 5\.\d+"', versions)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_a_single_resource_of_a_type_is_named_this(module: str) -> None:
+    names: dict[str, list[str]] = {}
+    for path in (INFRA / "modules" / module).glob("*.tf"):
+        for resource_type, name in RESOURCE.findall(path.read_text()):
+            names.setdefault(resource_type, []).append(name)
+    for resource_type, declared in names.items():
+        if len(declared) == 1:
+            assert declared == ["this"], f"{module}: {resource_type}.{declared[0]}"
+
+
+def test_every_variable_is_described_then_typed() -> None:
+    variables = blocks("variable")
+    assert len(variables) > 50
+    for path, name, body in variables:
+        order = argument_order(body)
+        where = f"{path.relative_to(REPO_ROOT)}: variable {name}"
+        assert order[:2] == ["description", "type"], f"{where} must start description, type"
+        expected = [a for a in ("description", "type", "default", "validation") if a in order]
+        assert [a for a in order if a in expected] == sorted(
+            [a for a in order if a in expected], key=expected.index
+        ), f"{where}: description, type, default, validation"
+
+
+def test_every_output_is_described() -> None:
+    outputs = blocks("output")
+    assert outputs
+    for path, name, body in outputs:
+        assert re.search(r"^  description\s*=", body, re.M), f"{path}: output {name}"
+
+
+def test_constrained_variables_are_validated() -> None:
+    for path, name, body in blocks("variable"):
+        if re.search(r"threshold|percentage|retention|log_level|environment$|_arn$", name):
+            assert "validation {" in body, f"{path.relative_to(REPO_ROOT)}: {name}"
+        if "retention" in name:
+            assert RETENTION_DAYS in body, f"{name} must allow only CloudWatch retention values"
+
+
+def test_roots_share_everything_but_backend_provider_and_tfvars() -> None:
+    for name in SHARED_ROOT_FILES:
+        contents = {root: (INFRA / "envs" / root / name).read_text() for root in ROOTS}
+        assert len(set(contents.values())) == 1, f"infra/envs/*/{name} differ"
+    for root in ROOTS:
+        files = {p.name for p in (INFRA / "envs" / root).iterdir() if p.is_file()}
+        expected = {*SHARED_ROOT_FILES, "versions.tf", "providers.tf", "terraform.tfvars"}
+        assert expected | {".terraform.lock.hcl"} <= files, root
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_lock_file_pins_the_aws_provider(root: str) -> None:
+    lock = (INFRA / "envs" / root / ".terraform.lock.hcl").read_text()
+    assert 'provider "registry.terraform.io/hashicorp/aws"' in lock
+    assert 'version     = "5.100.0"' in lock
+    assert 'constraints = ">= 5.100.0, < 6.0.0"' in lock
+    assert re.search(r'"h1:[A-Za-z0-9+/=]+"', lock)
+
+
+@pytest.mark.parametrize("root", ["dev", "prod"])
+def test_cloud_roots_use_an_s3_backend_with_a_lock_file(root: str) -> None:
+    versions = (INFRA / "envs" / root / "versions.tf").read_text()
+    assert 'backend "s3"' in versions and re.search(r"use_lockfile\s*=\s*true", versions)
+    backend = (INFRA / "envs" / root / "backend.hcl").read_text()
+    for key in ("bucket", "key", "region"):
+        assert re.search(rf"^{key}\s*=", backend, re.M), f"{root}/backend.hcl lacks {key}"
+    assert f"/{root}/terraform.tfstate" in backend
+
+
+def test_local_root_points_every_service_at_the_local_cloud() -> None:
+    versions = (INFRA / "envs" / "local" / "versions.tf").read_text()
+    assert 'backend "local"' in versions and "build/terraform/local" in versions
+    providers = (INFRA / "envs" / "local" / "providers.tf").read_text()
+    for setting in (
+        "skip_credentials_validation = true",
+        "skip_metadata_api_check     = true",
+        "skip_region_validation      = true",
+        "s3_use_path_style           = true",
+        "max_retries = 2",
+        'default     = "http://127.0.0.1:4566"',
+    ):
+        assert setting in providers, setting
+    endpoints = set(re.findall(r"^\s+(\w+)\s*= var\.local_cloud_endpoint", providers, re.M))
+    assert {"s3", "iam", "sts", "lambda", "sfn", "sagemaker", "logs", "cloudwatch"} <= endpoints
+
+
+def test_every_checkov_skip_gives_a_reason() -> None:
+    skips = 0
+    for path in tf_files():
+        for line in path.read_text().splitlines():
+            if "checkov:skip" in line:
+                skips += 1
+                assert re.search(r"#checkov:skip=CKV2?_AWS_\d+:\S.{15,}", line), f"{path}: {line}"
+    assert skips > 0
+
+
+def test_no_generated_or_secret_file_is_tracked() -> None:
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(
+        ["git", "ls-files", "infra"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in tracked:
+        assert not re.search(r"\.tfstate|\.tfplan$|auto\.tfvars|/\.terraform/|\.zip$", name), name
+        if name.endswith(".terraform.lock.hcl"):
+            assert name.startswith("infra/envs/"), f"{name}: modules take versions from roots"

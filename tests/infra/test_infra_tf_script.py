@@ -1,0 +1,142 @@
+"""scripts/tf.sh on a provider-free root in a copy of the repo layout: plan, apply, destroy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+
+pytestmark = pytest.mark.terraform
+
+ROOT_TF = """\
+terraform {
+  backend "local" {
+    path = "../../../build/terraform/local/terraform.tfstate"
+  }
+}
+
+variable "local_cloud_endpoint" {
+  description = "Set by tf.sh for the local root."
+  type        = string
+  default     = "unset"
+}
+
+output "greeting" {
+  description = "Changes when the test edits the root."
+  value       = "%(greeting)s"
+}
+
+output "endpoint" {
+  description = "What tf.sh passed."
+  value       = var.local_cloud_endpoint
+}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repo with scripts/tf.sh and one root, `local`, that needs no provider."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy2(REPO_ROOT / "scripts" / "tf.sh", tmp_path / "scripts" / "tf.sh")
+    (tmp_path / "infra" / "modules").mkdir(parents=True)
+    root = tmp_path / "infra" / "envs" / "local"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(ROOT_TF % {"greeting": "hello"})
+    return tmp_path
+
+
+def tf_sh(
+    repo: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_VAR_")}
+    env.pop("TF_BUILD_DIR", None)
+    env.update({"TF_PLUGIN_MIRROR": "none", "LOCAL_CLOUD_PORT": "5999", **(extra_env or {})})
+    return subprocess.run(
+        [str(repo / "scripts" / "tf.sh"), *args],
+        cwd=repo,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_apply_without_a_saved_plan_says_what_to_run(repo: Path) -> None:
+    result = tf_sh(repo, "apply", "local")
+    assert result.returncode == 1
+    assert "no saved plan for local" in result.stderr and "make plan ENV=local" in result.stderr
+
+
+def test_unknown_environment_is_refused(repo: Path) -> None:
+    result = tf_sh(repo, "plan", "staging")
+    assert result.returncode == 1 and "no environment 'staging'" in result.stderr
+
+
+def test_plan_then_apply_applies_the_saved_plan_once(repo: Path) -> None:
+    build = repo / "build" / "functions"
+    build.mkdir(parents=True)
+    for name in ("serialize_image_data", "classify_image", "filter_inferences", "layer"):
+        (build / f"{name}.zip").write_bytes(b"zip")
+    assert tf_sh(repo, "init", "local").returncode == 0
+    planned = tf_sh(repo, "plan", "local")
+    assert planned.returncode == 0, planned.stderr
+    plan_file = repo / "build" / "terraform" / "local.tfplan"
+    assert plan_file.is_file()
+    applied = tf_sh(repo, "apply", "local")
+    assert applied.returncode == 0, applied.stderr
+    assert not plan_file.exists(), "a plan is applied once"
+    output = tf_sh(repo, "output", "local", "-raw", "endpoint")
+    assert output.stdout == "http://127.0.0.1:5999", "LOCAL_CLOUD_PORT sets the local cloud URL"
+
+
+def test_a_plan_older_than_the_configuration_is_refused(repo: Path) -> None:
+    build = repo / "build" / "functions"
+    build.mkdir(parents=True)
+    for name in ("serialize_image_data", "classify_image", "filter_inferences", "layer"):
+        (build / f"{name}.zip").write_bytes(b"zip")
+    assert tf_sh(repo, "init", "local").returncode == 0
+    assert tf_sh(repo, "plan", "local").returncode == 0
+    main_tf = repo / "infra" / "envs" / "local" / "main.tf"
+    main_tf.write_text(ROOT_TF % {"greeting": "changed"})
+    result = tf_sh(repo, "apply", "local")
+    assert result.returncode == 1 and "stale" in result.stderr
+
+
+def test_plan_needs_the_zips(repo: Path) -> None:
+    assert tf_sh(repo, "init", "local").returncode == 0
+    result = tf_sh(repo, "plan", "local")
+    assert result.returncode == 1 and "make package" in result.stderr
+
+
+def test_destroy_asks_unless_auto_approve(repo: Path) -> None:
+    assert tf_sh(repo, "init", "local").returncode == 0
+    refused = tf_sh(repo, "destroy", "local")
+    assert refused.returncode == 1 and "AUTO_APPROVE=1" in refused.stderr
+    approved = tf_sh(repo, "destroy", "local", extra_env={"AUTO_APPROVE": "1"})
+    assert approved.returncode == 0, approved.stderr
+
+
+def test_mirror_gives_an_offline_cli_config(repo: Path, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io" / "hashicorp" / "aws").mkdir(parents=True)
+    result = tf_sh(repo, "cli-config", extra_env={"TF_PLUGIN_MIRROR": str(mirror)})
+    config = Path(result.stdout.strip())
+    assert config == repo / "build" / "terraform" / "terraformrc"
+    text = config.read_text()
+    assert f'path    = "{mirror}"' in text
+    assert 'exclude = ["registry.terraform.io/*/*"]' in text
+    assert "disable_checkpoint = true" in text
+    assert tf_sh(repo, "cli-config").stdout.strip() == "", "TF_PLUGIN_MIRROR=none: the registry"
+
+
+def test_a_mirror_without_the_provider_is_an_error(repo: Path, tmp_path: Path) -> None:
+    result = tf_sh(repo, "cli-config", extra_env={"TF_PLUGIN_MIRROR": str(tmp_path)})
+    assert (
+        result.returncode == 1 and "holds no registry.terraform.io/hashicorp/aws" in result.stderr
+    )
