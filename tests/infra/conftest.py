@@ -1,50 +1,25 @@
-"""Fixtures of the Terraform tests: the terraform binary, offline provider install, copies."""
+"""Fixtures of the Terraform tests: terraform's environment, dummy zips, `terraform test` runs."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import time
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-INFRA = REPO_ROOT / "infra"
-MODULES = ("storage", "functions", "model_endpoint", "workflow")
-ZIP_NAMES = ("serialize_image_data", "classify_image", "filter_inferences", "layer")
-MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
-# Copies leave out local state, plugins and the generated model variables of training.
-COPY_IGNORE = shutil.ignore_patterns(
-    ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.auto.tfvars", "*.auto.tfvars.json"
+from infra_testkit import (
+    MODULES,
+    ZIP_NAMES,
+    TerraformTestResult,
+    copy_infra,
+    find_mirror,
+    mirror_cli_config,
+    require,
+    terraform_init,
+    terraform_test,
 )
-
-
-def require(condition: bool, reason: str) -> None:
-    """The rule of tests/conftest.py (skip on a user's clone, fail in CI), for this folder."""
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"prerequisite missing in CI: {reason}")
-    pytest.skip(reason)
-
-
-def find_mirror() -> Path | None:
-    """The provider mirror scripts/tf.sh would use (TF_PLUGIN_MIRROR, then the usual places)."""
-    configured = os.environ.get("TF_PLUGIN_MIRROR")
-    if configured == "none":
-        return None
-    candidates = (Path(configured),) if configured else MIRROR_CANDIDATES
-    for candidate in candidates:
-        if (candidate / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -60,15 +35,7 @@ def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             del env["TF_CLI_CONFIG_FILE"]
         return env
     config = tmp_path_factory.mktemp("terraform") / "terraformrc"
-    config.write_text(
-        "disable_checkpoint = true\n"
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n'
-        "}\n"
-    )
-    env["TF_CLI_CONFIG_FILE"] = str(config)
+    env["TF_CLI_CONFIG_FILE"] = str(mirror_cli_config(mirror, config))
     return env
 
 
@@ -80,92 +47,6 @@ def dummy_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with zipfile.ZipFile(folder / f"{name}.zip", "w") as archive:
             archive.writestr("handler.py", f"def lambda_handler(event, context):  # {name}\n")
     return folder
-
-
-def copy_infra(destination: Path, *roots: str) -> Path:
-    """Copy infra/modules and the given roots, keeping the layout the relative sources expect."""
-    shutil.copytree(INFRA / "modules", destination / "infra" / "modules", ignore=COPY_IGNORE)
-    for root in roots:
-        shutil.copytree(
-            INFRA / "envs" / root, destination / "infra" / "envs" / root, ignore=COPY_IGNORE
-        )
-    return destination / "infra"
-
-
-def run_terraform(
-    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["terraform", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@dataclass(frozen=True)
-class TerraformTestResult:
-    """One `terraform test` of a module or root: its summary and the time it took."""
-
-    target: str
-    returncode: int
-    summary: dict[str, object]
-    runs: dict[str, str]
-    output: str
-    init_seconds: float
-    test_seconds: float
-
-    def describe(self) -> str:
-        return (
-            f"{self.target}: {self.summary.get('status')} {self.summary}"
-            f" (init {self.init_seconds:.1f} s, test {self.test_seconds:.1f} s)"
-        )
-
-
-def _parse_test_json(stdout: str) -> tuple[dict[str, object], dict[str, str]]:
-    """Summary and run statuses from `terraform test -json` (one JSON message per line)."""
-    summary: dict[str, object] = {}
-    runs: dict[str, str] = {}
-    for line in stdout.splitlines():
-        try:
-            message = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if message.get("type") == "test_summary":
-            summary = message["test_summary"]
-        elif message.get("type") == "test_run" and "progress" in message.get("test_run", {}):
-            run = message["test_run"]
-            if run["progress"] == "complete":
-                runs[run["run"]] = run.get("status", "")
-    return summary, runs
-
-
-def _terraform_test(
-    target: str, folder: Path, env: dict[str, str], variables: dict[str, str]
-) -> TerraformTestResult:
-    started = time.monotonic()
-    init = run_terraform(["init", "-backend=false", "-input=false", "-no-color"], folder, env)
-    init_seconds = time.monotonic() - started
-    if init.returncode != 0:
-        return TerraformTestResult(
-            target, init.returncode, {}, {}, init.stdout + init.stderr, init_seconds, 0.0
-        )
-    started = time.monotonic()
-    var_args = [f"-var={name}={value}" for name, value in variables.items()]
-    test = run_terraform(["test", "-json", "-no-color", *var_args], folder, env)
-    summary, runs = _parse_test_json(test.stdout)
-    return TerraformTestResult(
-        target,
-        test.returncode,
-        summary,
-        runs,
-        test.stdout + test.stderr,
-        init_seconds,
-        time.monotonic() - started,
-    )
 
 
 @pytest.fixture(scope="session")
@@ -180,17 +61,14 @@ def terraform_test_results(
         for name in MODULES
     }
     jobs["envs/local"] = (infra / "envs" / "local", {"functions_build_dir": str(dummy_zips)})
-    # The provider's schema load is the slow, CPU-bound part; two fit two cores.
+    # One init at a time: a shared TF_PLUGIN_CACHE_DIR (CI) is not safe for concurrent inits.
+    inits = {target: terraform_init(folder, terraform_env) for target, (folder, _) in jobs.items()}
+    # The provider's schema load is the slow, CPU-bound part of a test; two fit two cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            target: pool.submit(_terraform_test, target, folder, terraform_env, variables)
+            target: pool.submit(
+                terraform_test, target, folder, terraform_env, variables, inits[target]
+            )
             for target, (folder, variables) in jobs.items()
         }
         return {target: future.result() for target, future in futures.items()}
-
-
-@pytest.fixture(scope="session")
-def infra_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A throwaway copy of infra/ with every root, for tests that write into roots."""
-    infra = copy_infra(tmp_path_factory.mktemp("infra-copy"), "dev", "prod", "local")
-    yield infra

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import INFRA, REPO_ROOT
+from infra_testkit import INFRA, REPO_ROOT
 
 TEMPLATE = INFRA / "modules" / "workflow" / "templates" / "classify.asl.json"
 LOCALS = INFRA / "modules" / "workflow" / "locals.tf"

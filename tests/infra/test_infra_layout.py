@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import INFRA, MODULES, REPO_ROOT
+from infra_testkit import INFRA, MODULES, REPO_ROOT
 
 pytestmark = pytest.mark.terraform
 

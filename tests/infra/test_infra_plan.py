@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import pytest
 import tftest
-from conftest import copy_infra
+from infra_testkit import copy_infra
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import INFRA, MODULES, TerraformTestResult
+from infra_testkit import INFRA, MODULES, TerraformTestResult
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from infra_testkit import REPO_ROOT
 
 pytestmark = pytest.mark.terraform
 
