@@ -60,6 +60,8 @@ class _CifarUnpickler(pickle.Unpickler):
             ("numpy", "dtype"),
             ("numpy.core.multiarray", "scalar"),
             ("numpy._core.multiarray", "scalar"),
+            # Python 3 writers store bytes through _codecs.encode at protocol 2; harmless.
+            ("_codecs", "encode"),
         }
     )
 
