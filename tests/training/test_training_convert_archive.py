@@ -96,7 +96,7 @@ def test_lst_files_are_exact(make_archive, trust_archive, tmp_path):
     assert {path.split("/")[0] for path in held_out} == {"bicycle", "motorcycle"}
     assert not held_out & {line.split("\t")[2] for line in train}
     for line in train + validation:
-        index, label, path = line.split("\t")
+        _, label, path = line.split("\t")
         assert label == ("0" if path.startswith("bicycle/") else "1")
 
 

@@ -92,7 +92,7 @@ def test_missing_split_folder(tmp_path):
 def test_undecodable_image(tmp_path):
     make_folder(tmp_path / "src")
     (tmp_path / "src/train/bicycle/broken.png").write_bytes(b"\x89PNG not really")
-    with pytest.raises(CorruptImageError, match="broken.png"):
+    with pytest.raises(CorruptImageError, match=r"broken\.png"):
         convert(tmp_path / "src", tmp_path / "data")
 
 
