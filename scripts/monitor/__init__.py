@@ -1,0 +1,1 @@
+"""The monitoring report: endpoint data capture joined with workflow outcomes, as HTML + JSON."""

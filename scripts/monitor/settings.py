@@ -1,0 +1,130 @@
+"""What to monitor: capture location, state machine and threshold, from Terraform or the CLI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from scripts.monitor.errors import MonitorError
+
+DEFAULT_THRESHOLD = 0.93  # filterInferences' own default (functions/filter_inferences)
+
+
+@dataclass(frozen=True)
+class Target:
+    """An environment's capture location and workflow, as the report reads them."""
+
+    bucket: str
+    capture_prefix: str  # <data capture prefix>/<endpoint name>: one endpoint's variants
+    state_machine_arn: str | None
+    threshold_function: str | None  # filterInferences, whose THRESHOLD is the real one
+
+
+def terraform_outputs(env: str) -> dict[str, Any]:
+    """The env's `terraform output -json` values (through scripts/tf.sh, as classify does)."""
+    from scripts.classify import ClassifyError
+    from scripts.classify import terraform_outputs as read
+
+    try:
+        return read(env)
+    except ClassifyError as error:
+        raise MonitorError(
+            f"{error} For offline analysis pass --capture-dir; to skip Terraform pass --bucket, "
+            "--capture-prefix and --endpoint-name."
+        ) from None
+
+
+def resolve_target(
+    env: str,
+    bucket: str | None,
+    capture_prefix: str | None,
+    endpoint_name: str | None,
+    state_machine_arn: str | None,
+) -> tuple[Target, dict[str, Any]]:
+    """The target, and the Terraform outputs read for it (empty when the CLI gave everything)."""
+    outputs: dict[str, Any] = {}
+    if not (bucket and capture_prefix is not None and endpoint_name):
+        outputs = terraform_outputs(env)
+    uri_bucket, uri_prefix = None, None
+    if outputs.get("data_capture_s3_uri"):
+        uri_bucket, uri_prefix = parse_s3_uri(outputs["data_capture_s3_uri"])
+    elif capture_prefix is None and "data_capture_s3_uri" in outputs:
+        raise MonitorError(
+            f"data capture is disabled in infra/envs/{env} (output data_capture_s3_uri is null): "
+            "set enable_data_capture = true and apply, or pass --capture-prefix"
+        )
+    bucket = bucket or uri_bucket or outputs.get("bucket_name")
+    prefix = capture_prefix if capture_prefix is not None else uri_prefix
+    endpoint = endpoint_name or outputs.get("endpoint_name")
+    missing = [
+        flag
+        for flag, value in (
+            ("--bucket", bucket),
+            ("--capture-prefix", prefix),
+            ("--endpoint-name", endpoint),
+        )
+        if value is None
+    ]
+    if missing or bucket is None or prefix is None or endpoint is None:
+        raise MonitorError(
+            f"infra/envs/{env} does not say {', '.join(missing)}; is it applied "
+            f"(`make apply ENV={env}`)? Or pass {' and '.join(missing)}"
+        )
+    functions = outputs.get("function_names") or {}
+    target = Target(
+        bucket=bucket,
+        capture_prefix="/".join(p for p in (prefix.strip("/"), endpoint) if p),
+        state_machine_arn=state_machine_arn or outputs.get("state_machine_arn"),
+        threshold_function=functions.get("filter_inferences"),
+    )
+    return target, outputs
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or not uri[5:].split("/", 1)[0]:
+        raise MonitorError(f"{uri!r} is not an s3://bucket/prefix URI")
+    bucket, _, prefix = uri[5:].partition("/")
+    return bucket, prefix.strip("/")
+
+
+def resolve_threshold(
+    given: float | None, outputs: dict[str, Any], function: str | None, lambda_client: Any
+) -> tuple[float, str]:
+    """(threshold, where it came from): the flag, a Terraform output, the Lambda's env, 0.93."""
+    if given is not None:
+        return _checked(given, "--threshold"), "--threshold"
+    if outputs.get("threshold") is not None:
+        return _checked(float(outputs["threshold"]), "output threshold"), "Terraform output"
+    if function and lambda_client is not None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            config = lambda_client.get_function_configuration(FunctionName=function)
+            value = config["Environment"]["Variables"]["THRESHOLD"]
+            return _checked(float(value), f"{function} THRESHOLD"), f"{function} THRESHOLD"
+        except (BotoCoreError, ClientError, KeyError, TypeError, ValueError):
+            pass  # the function's default applies; say so below
+    return DEFAULT_THRESHOLD, "default"
+
+
+def _checked(value: float, where: str) -> float:
+    if not 0.0 < value <= 1.0:
+        raise MonitorError(f"{where} is {value}; a threshold must be in (0, 1]")
+    return value
+
+
+def make_client(service: str, env: str, endpoint_url: str | None) -> Any:
+    """A boto3 client; ENV=local without AWS_ENDPOINT_URL means this machine's local cloud."""
+    import boto3
+
+    kwargs: dict[str, Any] = {}
+    if env == "local":
+        port = os.environ.get("LOCAL_CLOUD_PORT", "4566")
+        endpoint_url = endpoint_url or f"http://127.0.0.1:{port}"
+        kwargs["region_name"] = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        if "AWS_ACCESS_KEY_ID" not in os.environ:  # the local cloud accepts any credentials
+            kwargs |= {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    return boto3.client(service, **kwargs)
