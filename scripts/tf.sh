@@ -3,7 +3,7 @@
 #
 #   scripts/tf.sh init     <env> [terraform args]   e.g. scripts/tf.sh init dev -backend=false
 #   scripts/tf.sh plan     <env> [terraform args]   writes build/terraform/<env>.tfplan
-#   scripts/tf.sh apply    <env>                    applies exactly that saved plan, then deletes it
+#   scripts/tf.sh apply    <env> [-no-color]        applies exactly that saved plan, then deletes it
 #   scripts/tf.sh destroy  <env> [terraform args]   asks first unless AUTO_APPROVE=1
 #   scripts/tf.sh validate <env> | output <env> [name] | show <env>
 #   scripts/tf.sh cli-config                        prints the generated CLI config (or nothing)
@@ -163,14 +163,14 @@ case "$COMMAND" in
     echo "Saved plan: $PLAN_FILE. Apply it with 'make apply ENV=$ENV'."
     ;;
   apply)
-    [[ $# -eq 0 ]] || die "apply takes no arguments: it applies the saved plan of 'make plan ENV=$ENV'"
     [[ -f "$PLAN_FILE" ]] || die "no saved plan for $ENV ($PLAN_FILE): run 'make plan ENV=$ENV' first"
     if [[ ! -f "$STAMP_FILE" || "$(fingerprint "$ENV_DIR")" != "$(cat "$STAMP_FILE")" ]]; then
       die "the saved plan for $ENV is stale: configuration, variables or zips changed since it was made; run 'make plan ENV=$ENV' again"
     fi
     ensure_init
     # Terraform itself refuses a plan whose state has moved on ("Saved plan is stale").
-    tf apply -input=false "$PLAN_FILE"
+    # Extra arguments may only be ones a saved plan accepts (-no-color, -parallelism=N).
+    tf apply -input=false "$@" "$PLAN_FILE"
     rm -f "$PLAN_FILE" "$STAMP_FILE"
     ;;
   destroy)

@@ -1,6 +1,6 @@
 environment = "dev"
-account_id  = "111111111111" # placeholder: the environment's AWS account (CI may set TF_VAR_account_id)
-bucket_name = "scones-dev-vehicle-classifier-changeme"
+account_id  = "111111111111" # placeholder: the environment's AWS account
+bucket_name = "scones-dev-vehicle-classifier-changeme" # placeholder: globally unique
 
 image_read_prefixes = ["test", "incoming"]
 threshold           = 0.93
