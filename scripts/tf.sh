@@ -107,6 +107,18 @@ check_zips() {
   fi
 }
 
+# The local root needs the local cloud answering: say so before the provider retries.
+require_local_cloud() {
+  [[ "$ENV" == "local" ]] || return 0
+  local hostport="${TF_VAR_local_cloud_endpoint#*://}"
+  hostport="${hostport%%/*}"
+  local host="${hostport%:*}" port="${hostport##*:}"
+  [[ "$port" != "$hostport" ]] || port=80
+  if ! (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+    die "nothing answers on $TF_VAR_local_cloud_endpoint: start the local cloud first ('make local-up'; LOCAL_CLOUD_PORT=${LOCAL_CLOUD_PORT:-4566})"
+  fi
+}
+
 ensure_init() {
   [[ -d "$ENV_DIR/.terraform" ]] \
     || die "$ENV is not initialised: run 'make init ENV=$ENV' (scripts/tf.sh init $ENV) first"
@@ -156,6 +168,7 @@ case "$COMMAND" in
   plan)
     ensure_init
     check_zips
+    require_local_cloud
     mkdir -p "$BUILD_DIR"
     rm -f "$PLAN_FILE" "$STAMP_FILE"
     tf plan -input=false -out="$PLAN_FILE" "$@"
@@ -175,6 +188,7 @@ case "$COMMAND" in
     ;;
   destroy)
     ensure_init
+    require_local_cloud
     if [[ "${AUTO_APPROVE:-0}" != "1" ]]; then
       [[ -t 0 ]] || die "destroy needs confirmation: run it in a terminal or set AUTO_APPROVE=1"
       read -r -p "Destroy every resource of '$ENV'? Type the environment name to confirm: " answer

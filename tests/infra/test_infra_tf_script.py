@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,8 +39,17 @@ output "endpoint" {
 """
 
 
+@pytest.fixture(scope="module")
+def local_cloud_port() -> Iterator[int]:
+    """A listening socket where tf.sh expects the local cloud (it only checks that one answers)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield server.getsockname()[1]
+
+
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def repo(tmp_path: Path, local_cloud_port: int) -> Path:
     """A repo with scripts/tf.sh and one root, `local`, that needs no provider."""
     (tmp_path / "scripts").mkdir()
     shutil.copy2(REPO_ROOT / "scripts" / "tf.sh", tmp_path / "scripts" / "tf.sh")
@@ -46,6 +57,7 @@ def repo(tmp_path: Path) -> Path:
     root = tmp_path / "infra" / "envs" / "local"
     root.mkdir(parents=True)
     (root / "main.tf").write_text(ROOT_TF % {"greeting": "hello"})
+    (tmp_path / "port").write_text(str(local_cloud_port))
     return tmp_path
 
 
@@ -54,7 +66,8 @@ def tf_sh(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_VAR_")}
     env.pop("TF_BUILD_DIR", None)
-    env.update({"TF_PLUGIN_MIRROR": "none", "LOCAL_CLOUD_PORT": "5999", **(extra_env or {})})
+    port = (repo / "port").read_text()
+    env.update({"TF_PLUGIN_MIRROR": "none", "LOCAL_CLOUD_PORT": port, **(extra_env or {})})
     return subprocess.run(
         [str(repo / "scripts" / "tf.sh"), *args],
         cwd=repo,
@@ -92,7 +105,8 @@ def test_plan_then_apply_applies_the_saved_plan_once(repo: Path) -> None:
     assert applied.returncode == 0, applied.stderr
     assert not plan_file.exists(), "a plan is applied once"
     output = tf_sh(repo, "output", "local", "-raw", "endpoint")
-    assert output.stdout == "http://127.0.0.1:5999", "LOCAL_CLOUD_PORT sets the local cloud URL"
+    port = (repo / "port").read_text()
+    assert output.stdout == f"http://127.0.0.1:{port}", "LOCAL_CLOUD_PORT sets the local cloud URL"
 
 
 def test_a_plan_older_than_the_configuration_is_refused(repo: Path) -> None:
@@ -106,6 +120,19 @@ def test_a_plan_older_than_the_configuration_is_refused(repo: Path) -> None:
     main_tf.write_text(ROOT_TF % {"greeting": "changed"})
     result = tf_sh(repo, "apply", "local")
     assert result.returncode == 1 and "stale" in result.stderr
+
+
+def test_local_plan_needs_the_local_cloud(repo: Path) -> None:
+    build = repo / "build" / "functions"
+    build.mkdir(parents=True)
+    for name in ("serialize_image_data", "classify_image", "filter_inferences", "layer"):
+        (build / f"{name}.zip").write_bytes(b"zip")
+    assert tf_sh(repo, "init", "local").returncode == 0
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    result = tf_sh(repo, "plan", "local", extra_env={"LOCAL_CLOUD_PORT": str(free)})
+    assert result.returncode == 1 and "make local-up" in result.stderr
 
 
 def test_plan_needs_the_zips(repo: Path) -> None:
