@@ -21,7 +21,7 @@ from training.terraform_outputs import ENVS_DIR, output_value
 Predict = Callable[[bytes, str], list[float]]
 
 
-def test_images(data: Path, split: str = "test") -> list[tuple[Path, int]]:
+def split_images(data: Path, split: str = "test") -> list[tuple[Path, int]]:
     """(image path, label) for every row of <data>/<split>.lst."""
     lst = data / f"{split}.lst"
     if not lst.is_file():
@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        images = test_images(args.data, args.split)
+        images = split_images(args.data, args.split)
         if args.local_model is not None:
             predict = local_predictor(args.local_model)
             target = str(args.local_model)
