@@ -1,5 +1,5 @@
 environment = "dev"
-account_id  = "111111111111" # placeholder: the environment's AWS account
+account_id  = "111111111111"                           # placeholder: the environment's AWS account
 bucket_name = "scones-dev-vehicle-classifier-changeme" # placeholder: globally unique
 
 image_read_prefixes = ["test", "incoming"]

@@ -1,5 +1,5 @@
 environment = "prod"
-account_id  = "111111111111" # placeholder: the environment's AWS account
+account_id  = "111111111111"                            # placeholder: the environment's AWS account
 bucket_name = "scones-prod-vehicle-classifier-changeme" # placeholder: globally unique
 
 image_read_prefixes = ["incoming"]

@@ -168,6 +168,14 @@ variable "endpoint_serverless_config" {
     max_concurrency   = number
   })
   default = null
+
+  validation {
+    condition = var.endpoint_serverless_config == null || (
+      contains([1024, 2048, 3072, 4096, 5120, 6144], try(var.endpoint_serverless_config.memory_size_in_mb, 0)) &&
+      try(var.endpoint_serverless_config.max_concurrency, 0) >= 1 && try(var.endpoint_serverless_config.max_concurrency, 0) <= 200
+    )
+    error_message = "endpoint_serverless_config.memory_size_in_mb must be 1024-6144 in steps of 1024 and max_concurrency 1-200."
+  }
 }
 
 variable "enable_data_capture" {
