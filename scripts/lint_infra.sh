@@ -14,6 +14,11 @@ CHECKOV_VENV="build/tools/checkov-venv"
 PYTHON_BOOT="${PYTHON_BOOT:-python3}"
 failed=()
 
+# A TF_CLI_CONFIG_FILE that points nowhere only makes terraform warn (tf.sh sets its own).
+if [[ -n "${TF_CLI_CONFIG_FILE:-}" && ! -f "$TF_CLI_CONFIG_FILE" ]]; then
+  unset TF_CLI_CONFIG_FILE
+fi
+
 step() {
   printf '\n==> %s\n' "$*"
 }
