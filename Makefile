@@ -42,6 +42,7 @@ lint: venv ## ruff, ruff format --check, mypy, terraform fmt/validate, checkov, 
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	scripts/lint_infra.sh
 
 format: venv ## Rewrite the code with ruff format and ruff's fixes
 	$(VENV)/bin/ruff check --fix .
@@ -49,6 +50,18 @@ format: venv ## Rewrite the code with ruff format and ruff's fixes
 
 package: venv ## Build the Lambda zips and the Pillow layer under build/functions/
 	$(PY) -m scripts.package_lambdas --out build/functions
+
+init: ## terraform init of infra/envs/ENV (provider from a local mirror when there is one)
+	scripts/tf.sh init $(ENV)
+
+plan: package ## Plan ENV (default local) into build/terraform/ENV.tfplan
+	scripts/tf.sh plan $(ENV)
+
+apply: ## Apply exactly the saved plan of ENV (make plan first)
+	scripts/tf.sh apply $(ENV)
+
+destroy: ## Destroy ENV (asks unless AUTO_APPROVE=1)
+	AUTO_APPROVE=$(AUTO_APPROVE) scripts/tf.sh destroy $(ENV)
 
 local-up: venv ## Start the local cloud in the background (127.0.0.1, LOCAL_CLOUD_PORT, default 4566)
 	$(PY) -m localcloud up --port $(LOCAL_CLOUD_PORT)
