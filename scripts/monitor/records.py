@@ -22,13 +22,10 @@ class CaptureRecord:
 
     time: datetime
     probabilities: tuple[float, ...]
+    label_index: int  # index of the top class in CLASSES
     input_base64: str | None
     event_id: str | None
     inference_id: str | None
-
-    @property
-    def label_index(self) -> int:
-        return max(range(len(self.probabilities)), key=self.probabilities.__getitem__)
 
     @property
     def label(self) -> str:
@@ -57,6 +54,7 @@ def parse_line(line: bytes | str) -> CaptureRecord:
     return CaptureRecord(
         time=parse_time(metadata.get("inferenceTime")),
         probabilities=probabilities,
+        label_index=probabilities.index(max(probabilities)),
         input_base64=input_base64,
         event_id=_optional_str(metadata.get("eventId")),
         inference_id=_optional_str(metadata.get("inferenceId")),

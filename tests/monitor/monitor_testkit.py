@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -104,3 +105,11 @@ def stream(count: int, images: list[bytes]) -> Iterator[Line]:
             "eventVersion": "0",
         }  # fmt: skip
         yield Line("stream", n + 1, json.dumps(line).encode())
+
+
+def noise_png(seed: int, size: int = 32) -> bytes:
+    """Random pixels compress badly: about the 3-4 KB serializeImageData sends for 32x32."""
+    buffer = io.BytesIO()
+    pixels = random.Random(seed).randbytes(size * size * 3)
+    Image.frombytes("RGB", (size, size), pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
