@@ -49,8 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.convert", description=__doc__)
     parser.add_argument(
         "--data",
-        type=Path,
-        default=None,
+        default="",
         help="image folder (train/<class>/*, test/<class>/*) or cifar-100-python.tar.gz; "
         "default: download the official archive once into the cache",
     )
@@ -70,8 +69,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    # An empty DATA= from make means "not given".
-    data = args.data if args.data and str(args.data) else None
+    # An empty DATA= from make means "not given" (and Path("") would mean the current folder).
+    data = Path(args.data) if args.data.strip() else None
     started = time.perf_counter()
     try:
         channels = convert(

@@ -214,7 +214,10 @@ def test_offline_without_data_says_what_to_pass(tmp_path, monkeypatch, capsys):
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr("urllib.request.urlopen", offline)
-    code = main(["--out", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "cache")])
+    # make passes --data "" when DATA is unset.
+    code = main(
+        ["--data", "", "--out", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "cache")]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "make data DATA=/path/to/cifar-100-python.tar.gz" in err
