@@ -96,14 +96,22 @@ def stream(count: int, images: list[bytes]) -> Iterator[Line]:
         p = 0.5 + (n % 500) / 1000
         line = {
             "captureData": {
-                "endpointInput": {"observedContentType": "image/png", "mode": "INPUT",
-                                  "data": encoded[n % len(encoded)], "encoding": "BASE64"},
-                "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
-                                   "data": f"[{p}, {1 - p}]", "encoding": "JSON"},
+                "endpointInput": {
+                    "observedContentType": "image/png",
+                    "mode": "INPUT",
+                    "data": encoded[n % len(encoded)],
+                    "encoding": "BASE64",
+                },
+                "endpointOutput": {
+                    "observedContentType": "application/json",
+                    "mode": "OUTPUT",
+                    "data": f"[{p}, {1 - p}]",
+                    "encoding": "JSON",
+                },
             },
             "eventMetadata": {"eventId": f"e{n}", "inferenceTime": f"{when:%Y-%m-%dT%H:%M:%SZ}"},
             "eventVersion": "0",
-        }  # fmt: skip
+        }
         yield Line("stream", n + 1, json.dumps(line).encode())
 
 

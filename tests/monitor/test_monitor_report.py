@@ -59,8 +59,10 @@ def test_every_line_of_every_file_across_hours_is_counted_exactly(tmp_path: Path
     for hour in range(0, 24, 3):
         for minute in (5, 40):  # two files per hour folder
             when = START + timedelta(hours=hour, minutes=minute)
-            lines = [record((0.5 + (hour + i) / 100, 0.5 - (hour + i) / 100), when)
-                     for i in range(hour % 4 + 1)]  # fmt: skip
+            lines = [
+                record((0.5 + (hour + i) / 100, 0.5 - (hour + i) / 100), when)
+                for i in range(hour % 4 + 1)
+            ]
             files[when] = lines
             expected_count[hour] += len(lines)
             expected_below[hour] += sum(0.5 + (hour + i) / 100 < 0.6 for i in range(len(lines)))
