@@ -68,12 +68,14 @@ def results_over_time(aggregate: Aggregate, path: Path) -> Path:
             )
     low = [(t, c) for t, c, _ in points if c < aggregate.threshold]
     if low:
+        # Rings, not a marker of their own: the class colour inside stays visible.
         axes.scatter(
             _times(t for t, _ in low),
             [c for _, c in low],
-            s=40,
-            marker="x",
-            color=LOW,
+            s=45,
+            facecolors="none",
+            edgecolors=LOW,
+            linewidths=0.8,
             label="below threshold",
         )
     axes.axhline(
@@ -87,7 +89,7 @@ def results_over_time(aggregate: Aggregate, path: Path) -> Path:
     axes.set_ylabel("top-class confidence")
     sampled = "" if len(points) == aggregate.records else f", a sample of {len(points):,}"
     axes.set_title(f"Inferences over time ({aggregate.records:,}{sampled})")
-    axes.legend(loc="lower left", fontsize="small")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     figure.autofmt_xdate()
     return _save(figure, path)
 

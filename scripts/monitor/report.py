@@ -138,7 +138,7 @@ def _malformed(malformed: dict[str, Any]) -> str:
 def _figures(summary: dict[str, Any]) -> str:
     captions = {
         "confidence": "Confidence score distribution; red bars are below the threshold.",
-        "timeline": "Top-class confidence per inference over time, by class; crosses mark "
+        "timeline": "Top-class confidence per inference over time, by class; red rings mark "
         "inferences below the threshold.",
         "hours": "Count, mean confidence and share below the threshold by hour of day (UTC).",
         "classes": "Class balance of the top class.",
