@@ -1,0 +1,21 @@
+locals {
+  region        = data.aws_region.this.name
+  topic_name    = "${var.name_prefix}-alarms"
+  kms_key_arn   = var.kms_key_arn == null ? aws_kms_key.this[0].arn : var.kms_key_arn
+  alarm_actions = [aws_sns_topic.this.arn]
+
+  endpoint_dimensions = {
+    EndpointName = var.endpoint_name
+    VariantName  = var.variant_name
+  }
+
+  # Alarm names, known at plan time: outputs, the dashboard's alarm widget and tests use them.
+  workflow_alarm_name  = "${var.name_prefix}-workflow-executions-failed"
+  lambda_alarm_names   = { for key, name in var.function_names : key => "${name}-errors" }
+  endpoint_alarm_names = var.enable_endpoint_monitoring ? { endpoint_5xx = "${var.endpoint_name}-5xx-errors", model_latency = "${var.endpoint_name}-model-latency" } : {}
+  alarm_names          = concat([local.workflow_alarm_name], values(local.lambda_alarm_names), values(local.endpoint_alarm_names))
+
+  # ModelLatency is in microseconds.
+  model_latency_threshold_us = var.model_latency_threshold_ms * 1000
+  latency_is_percentile      = startswith(var.model_latency_statistic, "p")
+}
