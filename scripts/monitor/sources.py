@@ -81,7 +81,7 @@ class S3Source:
         return self._files
 
     def _keys(self) -> Iterator[str]:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         paginator = self.s3.get_paginator("list_objects_v2")
         try:
@@ -90,8 +90,12 @@ class S3Source:
                     if item["Key"].endswith(".jsonl"):
                         yield item["Key"]
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
             raise MonitorError(
-                f"cannot list {self.description} ({code}: {error}); check the bucket exists "
+                f"cannot list {self.description} ({error}); check the bucket exists "
                 "(make apply ENV=...) and that your credentials may s3:ListBucket on it"
+            ) from None
+        except BotoCoreError as error:
+            raise MonitorError(
+                f"cannot reach S3 for {self.description} ({error}); for ENV=local start the "
+                "local cloud (make local-up), elsewhere check AWS_ENDPOINT_URL and credentials"
             ) from None
