@@ -16,6 +16,8 @@ DATA        ?=
 VERIFY      ?= 1
 KEY         ?=
 PREFIX      ?=
+THRESHOLD   ?=
+CAPTURE_DIR ?=
 AUTO_APPROVE ?= 0
 LOCAL_CLOUD_PORT ?= 4566
 export LOCAL_CLOUD_PORT
@@ -75,6 +77,9 @@ local-status: venv ## Say whether the local cloud runs (exit 0) or not (exit 3)
 classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, with ENV's state machine
 	@test -n "$(KEY)$(PREFIX)" || { echo "give KEY=test/bicycle_s_000513.png or PREFIX=test/" >&2; exit 2; }
 	$(PY) -m scripts.classify --env $(ENV) $(if $(KEY),--key '$(KEY)',--prefix '$(PREFIX)')
+
+monitor: venv ## Monitoring report of ENV's endpoint data capture: build/monitor/report.html, summary.json
+	$(PY) -m scripts.monitor --env $(ENV) $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
 
 clean: ## Remove build output (not .venv, not Terraform state)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
