@@ -1,0 +1,1 @@
+"""`make demo`: the whole pipeline on a throwaway local cloud, with reuse of data and model."""

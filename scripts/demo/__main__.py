@@ -1,0 +1,7 @@
+"""Entry point of `python -m scripts.demo`."""
+
+import sys
+
+from scripts.demo.pipeline import main
+
+sys.exit(main())

@@ -1,0 +1,452 @@
+"""`make demo`: the whole pipeline on a fresh local cloud, from the data to monitoring."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from scripts.demo.cache import (
+    ModelStamp,
+    data_reusable,
+    dataset_fingerprint,
+    files_fingerprint,
+    model_reusable,
+    wanted_data_stamp,
+    write_stamp,
+)
+from scripts.demo.stages import Stages
+from scripts.demo.summary import format_summary
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV = "local"
+BUILD = Path("build")
+DATA_OUT = BUILD / "data"
+DEMO_DIR = BUILD / "demo"
+DATA_STAMP = DEMO_DIR / "data.stamp.json"
+MODEL_CACHE = DEMO_DIR / "model" / "model.tar.gz"
+MODEL_STAMP = DEMO_DIR / "model" / "model.stamp.json"
+RESULTS = DEMO_DIR / "results.jsonl"
+LOGS = DEMO_DIR / "logs"
+EVAL_REPORT = BUILD / "eval" / "report.json"
+MONITOR_OUT = BUILD / "monitor"
+TF_STATE = BUILD / "terraform" / ENV / "terraform.tfstate"
+MODEL_TFVARS = Path("infra") / "envs" / ENV / "model.auto.tfvars.json"
+TEST_PREFIX = "test/"  # where training.upload puts the test split (test/<class>/<file>.png)
+CLASSIFY_CONCURRENCY = 8
+EXIT_INTERRUPTED = 130
+STAGES = [
+    "local cloud",
+    "data",
+    "package",
+    "infra",
+    "upload",
+    "train",
+    "deploy",
+    "classify",
+    "evaluate",
+    "monitor",
+]
+# Terraform lines worth showing while the rest goes to the stage's log file.
+TERRAFORM_PROGRESS = re.compile(
+    r"(Creation complete|Modifications complete|Destruction complete|Still creating|Plan:|"
+    r"Apply complete|No changes|Error|Warning:)"
+)
+
+
+class DemoError(RuntimeError):
+    """A stage failed; the message says which and what to look at."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (CI cancelling the job) takes the same path as Ctrl-C: stop the local cloud.
+    raise KeyboardInterrupt
+
+
+def terraform(command: str, *args: str, log: Path) -> None:
+    """scripts/tf.sh <command> local <args>: full output to `log`, progress lines to the screen."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as sink:
+        process = subprocess.Popen(
+            ["bash", "scripts/tf.sh", command, ENV, "-no-color", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        tail: list[str] = []
+        for line in process.stdout:
+            sink.write(line)
+            tail = [*tail[-29:], line.rstrip()]
+            if TERRAFORM_PROGRESS.search(line):
+                print(f"    {line.rstrip()}", flush=True)
+        code = process.wait()
+    if code != 0:
+        raise DemoError(
+            f"scripts/tf.sh {command} {ENV} exited {code}. Last lines:\n"
+            + "\n".join(tail)
+            + f"\nFull output: {log}"
+        )
+
+
+def apply(log: Path) -> None:
+    terraform("plan", log=log)
+    terraform("apply", log=log)
+
+
+def check(code: int, what: str) -> None:
+    if code != 0:
+        raise DemoError(f"{what} failed (exit {code}); its message is above")
+
+
+def outputs() -> dict[str, Any]:
+    from training.terraform_outputs import read_outputs
+
+    return read_outputs(ENV)
+
+
+def reset_local_terraform() -> list[Path]:
+    """Forget resources of a local cloud that is gone: state, saved plan, model variables."""
+    removed = []
+    for path in (
+        TF_STATE,
+        TF_STATE.with_name("terraform.tfstate.backup"),
+        BUILD / "terraform" / f"{ENV}.tfplan",
+        BUILD / "terraform" / f"{ENV}.tfplan.fingerprint",
+        MODEL_TFVARS,
+    ):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def point_sdk_at(port: int) -> str:
+    """This process's boto3 (and the CLIs run in it) talks to the local cloud only."""
+    from localcloud import control
+
+    url = control.endpoint_url(port)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ |= {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "LOCAL_CLOUD_PORT": str(port),
+    }
+    return url
+
+
+class Demo:
+    """The stages, in order; each calls the project's own module for its step."""
+
+    def __init__(self, data: Path | None, fresh: bool, port: int) -> None:
+        self.data = data
+        self.fresh = fresh
+        self.port = port
+        self.stages = Stages(STAGES)
+        self.classify_seconds: float | None = None
+        self.threshold: float | None = None
+        self.monitor_report: str | None = None
+
+    # 1
+    def start_cloud(self) -> None:
+        from localcloud import control
+
+        if control.health(self.port) is not None:
+            raise DemoError(
+                f"a local cloud already answers on port {self.port}. The demo starts and stops "
+                "its own: stop that one (`make local-down`) or run the demo on another port "
+                f"(`make demo LOCAL_CLOUD_PORT={self.port + 1}`)"
+            )
+        url = point_sdk_at(self.port)
+        began = time.monotonic()
+        pid, _ = control.start(self.port, control.default_state_root())
+        print(f"    {url} (pid {pid}) up in {time.monotonic() - began:.1f} s")
+
+    def stop_cloud(self) -> None:
+        from localcloud import control
+
+        if control.stop(self.port, control.default_state_root()):
+            print(f"local cloud on port {self.port} stopped")
+        removed = reset_local_terraform()
+        if removed:
+            # Its resources lived in the stopped server's memory: the state would only mislead.
+            print(
+                "cleared the local Terraform state of that cloud: " + ", ".join(map(str, removed))
+            )
+
+    # 2
+    def convert_data(self) -> None:
+        from training import convert
+        from training.dataset.archive import ARCHIVE_NAME
+        from training.dataset.source import default_cache_dir
+
+        archive = default_cache_dir() / ARCHIVE_NAME
+        if not self.fresh and data_reusable(
+            DATA_STAMP, wanted_data_stamp(self.data, archive, DATA_OUT)
+        ):
+            print(f"    {DATA_OUT} was converted from the same input: reused")
+            self.stages.note("data", "reused")
+            return
+        check(
+            convert.main(["--data", str(self.data or ""), "--out", str(DATA_OUT)]),
+            "converting the data (training.convert)",
+        )
+        stamp = wanted_data_stamp(self.data, archive, DATA_OUT)
+        if stamp is not None:
+            write_stamp(DATA_STAMP, stamp)
+
+    # 3
+    def package(self) -> None:
+        from scripts import package_lambdas
+
+        check(package_lambdas.main(["--out", "build/functions"]), "packaging (make package)")
+
+    # 4
+    def first_apply(self) -> None:
+        removed = reset_local_terraform()
+        if removed:
+            print(
+                "    cleared the state of a previous local cloud: " + ", ".join(map(str, removed))
+            )
+        terraform("init", log=LOGS / "terraform-init.log")
+        apply(LOGS / "terraform-infra.log")
+
+    # 5
+    def upload(self) -> None:
+        from training import upload
+
+        check(upload.main(["--env", ENV, "--data", str(DATA_OUT)]), "upload (training.upload)")
+
+    # 6
+    def train(self) -> None:
+        from training import launch
+        from training.aws import client
+        from training.hyperparameters import DEFAULT_HYPERPARAMETERS
+
+        dataset = dataset_fingerprint(DATA_OUT) or ""
+        hyperparameters = files_fingerprint([DEFAULT_HYPERPARAMETERS])
+        trainer_dir = REPO_ROOT / "training" / "local_trainer"
+        trainer = files_fingerprint(sorted(trainer_dir.glob("*.py")))
+        bucket = str(outputs()["bucket_name"])
+        s3 = client("s3")
+        key = None
+        if not self.fresh:
+            key = model_reusable(MODEL_STAMP, MODEL_CACHE, dataset, hyperparameters, trainer)
+        if key is not None:
+            # Same data, hyperparameters and trainer: the cached artifact is what training
+            # would produce again, so it goes back to the fresh cloud at its original key.
+            s3.upload_file(str(MODEL_CACHE), bucket, key)
+            launch.write_model_tfvars(Path("infra/envs"), ENV, f"s3://{bucket}/{key}")
+            print(f"    reused {MODEL_CACHE} (same data, hyperparameters and trainer)")
+            print(f"    -> s3://{bucket}/{key}; wrote {MODEL_TFVARS}")
+            self.stages.note("train", "reused")
+            return
+        with TrainingLogTail(client("logs")):
+            check(
+                launch.main(["--env", ENV, "--data", str(DATA_OUT), "--poll-seconds", "5"]),
+                "training (training.launch)",
+            )
+        url = json.loads(MODEL_TFVARS.read_text(encoding="utf-8"))["model_data_url"]
+        key = url.removeprefix(f"s3://{bucket}/")
+        MODEL_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, key, str(MODEL_CACHE))
+        write_stamp(MODEL_STAMP, ModelStamp(dataset, hyperparameters, trainer, key))
+        print(f"    cached the model at {MODEL_CACHE} for the next run")
+
+    # 7
+    def deploy(self) -> None:
+        apply(LOGS / "terraform-deploy.log")
+
+    # 8
+    def classify(self) -> None:
+        from scripts.classify import ResultsFile, Target, make_clients, run_batch
+
+        found = outputs()
+        target = Target(str(found["state_machine_arn"]), str(found["bucket_name"]))
+        sfn, s3 = make_clients(ENV, os.environ["AWS_ENDPOINT_URL"], CLASSIFY_CONCURRENCY)
+        # A fresh cloud has none of the executions an old results file names.
+        RESULTS.unlink(missing_ok=True)
+        began = time.monotonic()
+        counts = run_batch(
+            sfn, s3, target, TEST_PREFIX, ResultsFile(RESULTS), CLASSIFY_CONCURRENCY, 300.0
+        )
+        self.classify_seconds = time.monotonic() - began
+        print("    " + ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
+        function = found["function_names"]["filter_inferences"]
+        configuration = client_for("lambda").get_function_configuration(FunctionName=function)
+        self.threshold = float(configuration["Environment"]["Variables"]["THRESHOLD"])
+
+    # 9
+    def evaluate(self) -> None:
+        from training import evaluate
+
+        check(
+            evaluate.main(["--env", ENV, "--data", str(DATA_OUT), "--out", str(EVAL_REPORT)]),
+            "evaluation (training.evaluate)",
+        )
+
+    # 10
+    def monitor(self) -> None:
+        try:
+            cli = importlib.import_module("scripts.monitor.cli")
+        except ImportError as error:
+            print(f"    skipped: scripts.monitor is not importable ({error})")
+            self.stages.note("monitor", "skipped")
+            return
+        argv = ["--env", ENV, "--results", str(RESULTS), "--out", str(MONITOR_OUT)]
+        check(cli.main(argv), "the monitoring report (scripts.monitor)")
+        self.monitor_report = str(MONITOR_OUT / "report.html")
+
+    def run(self) -> None:
+        steps = [
+            self.start_cloud,
+            self.convert_data,
+            self.package,
+            self.first_apply,
+            self.upload,
+            self.train,
+            self.deploy,
+            self.classify,
+            self.evaluate,
+            self.monitor,
+        ]
+        for name, step in zip(STAGES, steps, strict=True):
+            with self.stages.run(name):
+                step()
+
+    def summary(self) -> tuple[str, bool]:
+        """The summary text, and whether every execution ended as the workflow intends."""
+        from scripts.classify import ResultsFile
+        from scripts.demo.summary import outcomes
+
+        report = json.loads(EVAL_REPORT.read_text()) if EVAL_REPORT.is_file() else None
+        records = list(ResultsFile(RESULTS).latest().values())
+        artifacts = {
+            "evaluation": str(EVAL_REPORT),
+            "executions": str(RESULTS),
+            "monitoring": self.monitor_report or "(skipped)",
+            "terraform logs": str(LOGS),
+        }
+        text = format_summary(
+            report=report,
+            records=records,
+            classify_seconds=self.classify_seconds,
+            threshold=self.threshold,
+            timings=self.stages.timings,
+            artifacts=artifacts,
+        )
+        return text + "\n\n" + self.stages.table(), outcomes(records).failed == 0
+
+
+def client_for(service: str) -> Any:
+    from training.aws import client
+
+    return client(service)
+
+
+class TrainingLogTail:
+    """Prints the training job's epoch lines from CloudWatch Logs while training.launch waits."""
+
+    GROUP = "/aws/sagemaker/TrainingJobs"
+    SHOWN = re.compile(r"(Epoch\[\d+\] (Validation-accuracy|Time cost)|saved the model)")
+
+    def __init__(self, logs: Any, interval: float = 5.0) -> None:
+        import threading
+
+        self.logs = logs
+        self.interval = interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._follow, daemon=True)
+        self.since = int(time.time() * 1000)
+        self.seen: set[str] = set()
+
+    def __enter__(self) -> TrainingLogTail:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+    def _follow(self) -> None:
+        while not self.stop.wait(self.interval):
+            # Progress display only: a failed poll must never fail the training stage.
+            with contextlib.suppress(Exception):
+                self._print_new()
+
+    def _print_new(self) -> None:
+        pages = self.logs.get_paginator("filter_log_events").paginate(
+            logGroupName=self.GROUP, startTime=self.since
+        )
+        for page in pages:
+            for event in page.get("events", []):
+                if event["eventId"] in self.seen:
+                    continue
+                self.seen.add(event["eventId"])
+                message = event["message"].rstrip()
+                if self.SHOWN.search(message):
+                    print(f"    {message}", flush=True)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m scripts.demo", description=__doc__)
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("DATA", ""),
+        help="image folder or cifar-100-python.tar.gz (as `make data DATA=...`); default: the "
+        "official archive, downloaded once",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        default=os.environ.get("FRESH", "") in {"1", "true", "yes"},
+        help="convert and train again even when the cached data and model are still valid "
+        "(FRESH=1)",
+    )
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_CLOUD_PORT", "4566")))
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.chdir(REPO_ROOT)  # the CLIs it runs take paths relative to the repository root
+    data = Path(args.data).expanduser().resolve() if args.data.strip() else None
+    demo = Demo(data, args.fresh, args.port)
+    signal.signal(signal.SIGTERM, _interrupt)
+    began = time.monotonic()
+    code = 0
+    try:
+        demo.run()
+    except DemoError as error:
+        print(f"\ndemo: error: {error}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("\ndemo: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    finally:
+        demo.stop_cloud()
+    if code == 0:
+        text, clean = demo.summary()
+        print(text)
+        print(f"\ndemo finished in {time.monotonic() - began:.1f} s")
+        if not clean:
+            print(
+                "demo: some executions failed for reasons other than the threshold", file=sys.stderr
+            )
+            code = 1
+    return code
