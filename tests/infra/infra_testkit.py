@@ -14,7 +14,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA = REPO_ROOT / "infra"
-MODULES = ("storage", "functions", "model_endpoint", "workflow")
+MODULES = ("storage", "functions", "model_endpoint", "workflow", "monitoring")
 ZIP_NAMES = ("serialize_image_data", "classify_image", "filter_inferences", "layer")
 MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
 # Copies leave out local state, plugins and the generated model variables of training.

@@ -64,6 +64,14 @@ EXPECTED_TYPES = {
     "aws_sagemaker_endpoint_configuration": 1,
     "aws_sagemaker_endpoint": 1,
     "aws_sfn_state_machine": 1,
+    # Monitoring: the workflow alarm, one errors alarm per function (3), and with the endpoint
+    # the 5xx and model latency alarms; the dashboard; the alarm topic, its policy and its key.
+    "aws_cloudwatch_metric_alarm": 6,
+    "aws_cloudwatch_dashboard": 1,
+    "aws_sns_topic": 1,
+    "aws_sns_topic_policy": 1,
+    "aws_kms_key": 1,
+    "aws_kms_alias": 1,
 }
 # Actions that support no resource-level permissions: "*" is their only possible resource.
 RESOURCELESS_ACTIONS = {
@@ -400,6 +408,9 @@ def test_outputs_others_rely_on(dev_plan: Plan) -> None:
         "sagemaker_role_arn",
         "function_names",
         "log_group_names",
+        "dashboard_name",
+        "alarm_topic_arn",
+        "alarm_names",
     } <= set(dev_plan.outputs)
     assert dev_plan.outputs["endpoint_name"]["value"] == "scones-dev-endpoint"
     assert dev_plan.outputs["bucket_name"]["value"] == dev_plan.bucket
@@ -418,6 +429,83 @@ def test_prod_differs_only_in_sizes_and_retention(prod_plan: Plan) -> None:
     assert retention == {365}
     assert prod_plan.one("aws_s3_bucket")["force_destroy"] is False
     assert prod_plan.one("aws_sfn_state_machine")["logging_configuration"][0]["level"] == "ERROR"
+    thresholds = {name: a["threshold"] for name, a in alarms(prod_plan).items()}
+    assert thresholds["scones-prod-workflow-executions-failed"] == 10
+    assert thresholds["scones-prod-endpoint-5xx-errors"] == 1
+    assert thresholds["scones-prod-endpoint-model-latency"] == 500_000
+
+
+def alarms(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {v["alarm_name"]: v for v in plan.of_type("aws_cloudwatch_metric_alarm").values()}
+
+
+def test_alarms_watch_the_workflow_functions_and_endpoint(dev_plan: Plan) -> None:
+    by_name = alarms(dev_plan)
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT['dev']}:stateMachine:scones-dev-classify"
+    endpoint = {"EndpointName": "scones-dev-endpoint", "VariantName": "AllTraffic"}
+    expected = {
+        "scones-dev-workflow-executions-failed": (
+            "AWS/States",
+            "ExecutionsFailed",
+            {"StateMachineArn": machine},
+            5,
+        ),
+        "scones-dev-endpoint-5xx-errors": ("AWS/SageMaker", "Invocation5XXErrors", endpoint, 5),
+        "scones-dev-endpoint-model-latency": ("AWS/SageMaker", "ModelLatency", endpoint, 2_000_000),
+        **{
+            f"scones-dev-{name}-errors": (
+                "AWS/Lambda",
+                "Errors",
+                {"FunctionName": f"scones-dev-{name}"},
+                5,
+            )
+            for name in ("serialize-image-data", "classify-image", "filter-inferences")
+        },
+    }
+    assert {
+        name: (a["namespace"], a["metric_name"], a["dimensions"], a["threshold"])
+        for name, a in by_name.items()
+    } == expected
+    for alarm in by_name.values():
+        assert alarm["treat_missing_data"] == "notBreaching"
+    assert by_name["scones-dev-endpoint-model-latency"]["extended_statistic"] == "p90"
+    assert dev_plan.outputs["alarm_names"]["value"]["workflow_failed"] == (
+        "scones-dev-workflow-executions-failed"
+    )
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev_plan: Plan) -> None:
+    topic = dev_plan.one("aws_sns_topic")
+    assert topic["name"] == "scones-dev-alarms"
+    key = dev_plan.one("aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    grants = {s["Sid"]: s for s in statements(key["policy"])}
+    assert grants["CloudWatchPublishesEncryptedAlarms"]["Principal"] == {
+        "Service": "cloudwatch.amazonaws.com"
+    }
+    assert dev_plan.one("aws_kms_alias")["name"] == "alias/scones-dev-alarms"
+    # The topic's ARN, and so its policy and the alarm actions, come with the apply.
+    assert "aws_sns_topic_subscription" not in {c["type"] for c in dev_plan.changes.values()}
+
+
+def test_dashboard_is_known_at_plan_time_and_charts_everything(dev_plan: Plan) -> None:
+    dashboard = dev_plan.one("aws_cloudwatch_dashboard")
+    assert dashboard["dashboard_name"] == "scones-dev-overview"
+    widgets = json.loads(dashboard["dashboard_body"])["widgets"]
+    charted = {
+        (m[0], m[1]) for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"]
+    }
+    assert charted == {
+        *(("AWS/States", f"Executions{s}") for s in ("Started", "Succeeded", "Failed")),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Duration"),
+        *(
+            ("AWS/SageMaker", m)
+            for m in ("Invocations", "ModelLatency", "Invocation4XXErrors", "Invocation5XXErrors")
+        ),
+    }
+    (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+    assert len(alarm_widget["properties"]["alarms"]) == 6
 
 
 def test_plan_validated_the_definition(dev_plan: Plan) -> None:

@@ -74,3 +74,21 @@ module "workflow" {
 
   tags = local.tags
 }
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  account_id                 = var.account_id
+  name_prefix                = local.name_prefix
+  state_machine_name         = module.workflow.state_machine_name
+  function_names             = module.functions.function_names
+  endpoint_name              = module.model_endpoint.endpoint_name
+  enable_endpoint_monitoring = var.model_data_url != null
+  alarm_emails               = var.alarm_emails
+  workflow_failed_threshold  = var.workflow_failed_alarm_threshold
+  lambda_errors_threshold    = var.lambda_errors_alarm_threshold
+  endpoint_5xx_threshold     = var.endpoint_5xx_alarm_threshold
+  model_latency_threshold_ms = var.model_latency_alarm_threshold_ms
+
+  tags = local.tags
+}

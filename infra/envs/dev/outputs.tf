@@ -52,3 +52,18 @@ output "log_group_names" {
   description = "CloudWatch log group names: one per function key, and `workflow` for the state machine."
   value       = merge(module.functions.log_group_names, { workflow = module.workflow.log_group_name })
 }
+
+output "dashboard_name" {
+  description = "Name of the environment's CloudWatch dashboard."
+  value       = module.monitoring.dashboard_name
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic the alarms notify; subscribe to it for alarm and OK messages."
+  value       = module.monitoring.alarm_topic_arn
+}
+
+output "alarm_names" {
+  description = "Alarm names: workflow_failed, lambda_errors by function key, endpoint_5xx and model_latency (null until the endpoint exists)."
+  value       = module.monitoring.alarm_names
+}

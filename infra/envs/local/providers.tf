@@ -31,6 +31,7 @@ provider "aws" {
     cloudwatch = var.local_cloud_endpoint
     ecr        = var.local_cloud_endpoint
     iam        = var.local_cloud_endpoint
+    kms        = var.local_cloud_endpoint
     lambda     = var.local_cloud_endpoint
     logs       = var.local_cloud_endpoint
     s3         = var.local_cloud_endpoint

@@ -206,6 +206,61 @@ variable "data_capture_expiration_days" {
   }
 }
 
+variable "alarm_emails" {
+  description = "Email addresses notified by the alarm topic (each must confirm its subscription)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alarm_emails must be email addresses."
+  }
+}
+
+variable "workflow_failed_alarm_threshold" {
+  description = "Failed workflow executions per 5 minutes at which the workflow alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.workflow_failed_alarm_threshold >= 1 && floor(var.workflow_failed_alarm_threshold) == var.workflow_failed_alarm_threshold
+    error_message = "workflow_failed_alarm_threshold must be a whole number of at least 1."
+  }
+}
+
+variable "lambda_errors_alarm_threshold" {
+  description = "Errors of one function per 5 minutes at which its alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.lambda_errors_alarm_threshold >= 1 && floor(var.lambda_errors_alarm_threshold) == var.lambda_errors_alarm_threshold
+    error_message = "lambda_errors_alarm_threshold must be a whole number of at least 1."
+  }
+}
+
+variable "endpoint_5xx_alarm_threshold" {
+  description = "Endpoint 5xx errors per 5 minutes at which the endpoint alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.endpoint_5xx_alarm_threshold >= 1 && floor(var.endpoint_5xx_alarm_threshold) == var.endpoint_5xx_alarm_threshold
+    error_message = "endpoint_5xx_alarm_threshold must be a whole number of at least 1."
+  }
+}
+
+variable "model_latency_alarm_threshold_ms" {
+  description = "p90 model latency in milliseconds above which the latency alarm fires."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.model_latency_alarm_threshold_ms > 0 && var.model_latency_alarm_threshold_ms <= 60000
+    error_message = "model_latency_alarm_threshold_ms must be greater than 0 and at most 60000."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)

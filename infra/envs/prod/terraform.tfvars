@@ -12,3 +12,11 @@ endpoint_instance_type           = "ml.m5.large"
 endpoint_instance_count          = 2
 data_capture_sampling_percentage = 20
 data_capture_expiration_days     = 90
+
+# Alarms. Low-confidence images end in ThresholdConfidenceNotMet (a failed execution and a
+# filterInferences error) by design: the thresholds leave room for them.
+alarm_emails                     = [] # placeholder: the on-call address(es)
+workflow_failed_alarm_threshold  = 10
+lambda_errors_alarm_threshold    = 10
+endpoint_5xx_alarm_threshold     = 1
+model_latency_alarm_threshold_ms = 500

@@ -9,7 +9,7 @@ locals {
         title   = "Workflow executions"
         view    = "timeSeries"
         stat    = "Sum"
-        metrics = [for m in ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"] : ["AWS/States", m, "StateMachineArn", var.state_machine_arn]]
+        metrics = [for m in ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"] : ["AWS/States", m, "StateMachineArn", local.state_machine_arn]]
       },
       {
         title   = "Lambda errors"

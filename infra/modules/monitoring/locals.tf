@@ -4,6 +4,9 @@ locals {
   kms_key_arn   = var.kms_key_arn == null ? aws_kms_key.this[0].arn : var.kms_key_arn
   alarm_actions = [aws_sns_topic.this.arn]
 
+  # Built the way Step Functions forms it, like the functions module's ARNs: known at plan time.
+  state_machine_arn = "arn:${data.aws_partition.this.partition}:states:${local.region}:${var.account_id}:stateMachine:${var.state_machine_name}"
+
   endpoint_dimensions = {
     EndpointName = var.endpoint_name
     VariantName  = var.variant_name

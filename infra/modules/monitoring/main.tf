@@ -10,7 +10,7 @@ resource "aws_cloudwatch_metric_alarm" "workflow_failed" {
   alarm_description   = "Executions of the classification workflow failed (a function raised a named error or the endpoint was unavailable). See the execution history and the workflow log group."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsFailed"
-  dimensions          = { StateMachineArn = var.state_machine_arn }
+  dimensions          = { StateMachineArn = local.state_machine_arn }
   statistic           = "Sum"
   period              = var.alarm_period_seconds
   evaluation_periods  = var.alarm_evaluation_periods

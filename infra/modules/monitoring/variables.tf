@@ -18,13 +18,13 @@ variable "account_id" {
   }
 }
 
-variable "state_machine_arn" {
-  description = "ARN of the classification state machine (the StateMachineArn dimension of AWS/States)."
+variable "state_machine_name" {
+  description = "Name of the classification state machine; the module builds its ARN (the StateMachineArn dimension of AWS/States) so that alarms and dashboard are known at plan time."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]+$", var.state_machine_arn))
-    error_message = "state_machine_arn must be a Step Functions state machine ARN."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,80}$", var.state_machine_name))
+    error_message = "state_machine_name must be 1-80 letters, digits, hyphens and underscores."
   }
 }
 

@@ -44,6 +44,19 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn    = "arn:aws:kms:us-east-1:123456789012:key/0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
+      key_id = "0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
+    }
+  }
+
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:us-east-1:123456789012:scones-local-alarms"
+    }
+  }
+
   mock_data "aws_partition" {
     defaults = {
       partition  = "aws"
@@ -87,6 +100,17 @@ run "before_first_training" {
     condition     = output.sagemaker_role_arn == "arn:aws:iam::123456789012:role/scones-local-role"
     error_message = "The SageMaker role exists before any model, for training."
   }
+
+  assert {
+    condition = (
+      output.dashboard_name == "scones-local-overview" &&
+      output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:scones-local-alarms" &&
+      output.alarm_names.workflow_failed == "scones-local-workflow-executions-failed" &&
+      length(output.alarm_names.lambda_errors) == 3 &&
+      output.alarm_names.endpoint_5xx == null && output.alarm_names.model_latency == null
+    )
+    error_message = "Monitoring covers the workflow and the functions; endpoint alarms wait for the endpoint."
+  }
 }
 
 run "with_model" {
@@ -118,6 +142,11 @@ run "with_model" {
   assert {
     condition     = length(output.log_group_names) == 4 && output.log_group_names["workflow"] == "/aws/vendedlogs/states/scones-local-classify"
     error_message = "log_group_names covers the functions and the workflow."
+  }
+
+  assert {
+    condition     = output.alarm_names.endpoint_5xx == "scones-local-endpoint-5xx-errors" && output.alarm_names.model_latency == "scones-local-endpoint-model-latency"
+    error_message = "With the endpoint deployed, its alarms exist too."
   }
 }
 

@@ -47,10 +47,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix       = "scones-test"
-  account_id        = "123456789012"
-  state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"
-  endpoint_name     = "scones-test-endpoint"
+  name_prefix        = "scones-test"
+  account_id         = "123456789012"
+  state_machine_name = "scones-test-classify"
+  endpoint_name      = "scones-test-endpoint"
   function_names = {
     serialize_image_data = "scones-test-serialize-image-data"
     classify_image       = "scones-test-classify-image"
@@ -65,7 +65,7 @@ run "before_the_endpoint_exists" {
     condition = (
       aws_cloudwatch_metric_alarm.workflow_failed.namespace == "AWS/States" &&
       aws_cloudwatch_metric_alarm.workflow_failed.metric_name == "ExecutionsFailed" &&
-      aws_cloudwatch_metric_alarm.workflow_failed.dimensions == tomap({ StateMachineArn = var.state_machine_arn }) &&
+      aws_cloudwatch_metric_alarm.workflow_failed.dimensions == tomap({ StateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify" }) &&
       aws_cloudwatch_metric_alarm.workflow_failed.statistic == "Sum" &&
       aws_cloudwatch_metric_alarm.workflow_failed.comparison_operator == "GreaterThanOrEqualToThreshold" &&
       aws_cloudwatch_metric_alarm.workflow_failed.threshold == 1
@@ -123,9 +123,9 @@ run "before_the_endpoint_exists" {
   assert {
     condition = (
       jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[0].properties.metrics == [
-        ["AWS/States", "ExecutionsStarted", "StateMachineArn", var.state_machine_arn],
-        ["AWS/States", "ExecutionsSucceeded", "StateMachineArn", var.state_machine_arn],
-        ["AWS/States", "ExecutionsFailed", "StateMachineArn", var.state_machine_arn],
+        ["AWS/States", "ExecutionsStarted", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
+        ["AWS/States", "ExecutionsSucceeded", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
+        ["AWS/States", "ExecutionsFailed", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
       ] &&
       toset([for m in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[2].properties.metrics : [m[0], m[1], m[2], m[3]]]) ==
       toset([for n in values(var.function_names) : ["AWS/Lambda", "Duration", "FunctionName", n]])
@@ -284,11 +284,11 @@ run "rejects_latency_beyond_the_invocation_timeout" {
 
   variables {
     model_latency_threshold_ms = 60001
-    state_machine_arn          = "arn:aws:lambda:us-east-1:123456789012:function:not-a-state-machine"
+    state_machine_name         = "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"
   }
 
   expect_failures = [
     var.model_latency_threshold_ms,
-    var.state_machine_arn,
+    var.state_machine_name,
   ]
 }
