@@ -1,0 +1,110 @@
+"""Real images through the deployed state machine: answers, failures, retries and a batch."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_stack import DeployedStack, execute
+
+from scripts.classify import TERMINAL, ResultsFile, Target, run_batch
+from training.labels import CLASSES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def test_keys(deployed_stack: DeployedStack) -> list[str]:
+    """The test images training.upload put under test/<class>/."""
+    s3 = deployed_stack.client("s3")
+    listed = s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/")
+    keys = sorted(item["Key"] for item in listed.get("Contents", []))
+    assert {key.split("/")[1] for key in keys} == set(CLASSES), keys
+    return keys
+
+
+def endpoint_answer(stack: DeployedStack, png: bytes) -> list[float]:
+    response = stack.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=stack.endpoint_name, ContentType="image/png", Body=png
+    )
+    probabilities: list[float] = json.loads(response["Body"].read())
+    return probabilities
+
+
+def some_of_each_class(keys: list[str], per_class: int) -> list[str]:
+    return [
+        key
+        for name in CLASSES
+        for key in [k for k in keys if k.startswith(f"test/{name}/")][:per_class]
+    ]
+
+
+def test_executions_succeed_with_the_endpoints_own_answer(
+    deployed_stack: DeployedStack, test_keys: list[str]
+) -> None:
+    for key in some_of_each_class(test_keys, 2):
+        run = execute(deployed_stack, key)
+        assert run.status == "SUCCEEDED", (key, run.described)
+        label, confidence = run.output["label"], run.output["confidence"]
+        # The same serialized image the workflow sent, straight to the endpoint.
+        png = base64.b64decode(run.state_output("SerializeImageData")["image_data"])
+        probabilities = endpoint_answer(deployed_stack, png)
+        assert len(probabilities) == len(CLASSES)
+        assert label == CLASSES[probabilities.index(max(probabilities))], (key, probabilities)
+        assert confidence == pytest.approx(max(probabilities), abs=1e-6)
+        assert run.state_output("ClassifyImage")["inferences"] == pytest.approx(probabilities)
+        assert len(run.of_type("TaskScheduled")) == 3  # one try of each task
+
+
+def test_a_non_image_ends_in_invalid_image(deployed_stack: DeployedStack) -> None:
+    key = "incoming/e2e/not-an-image.png"
+    deployed_stack.client("s3").put_object(
+        Bucket=deployed_stack.bucket, Key=key, Body=b"plain text wearing a .png name\n"
+    )
+    run = execute(deployed_stack, key)
+    assert run.status == "FAILED"
+    assert run.described["error"] == "InvalidImage"
+    assert key in run.described["cause"]
+    assert run.task_errors() == ["InvalidImage"]
+    assert len(run.of_type("TaskScheduled")) == 1  # bad input is not retried
+    assert run.of_type("FailStateEntered"), "the Catch path ends in the Fail state"
+
+
+def test_endpoint_throttling_is_retried_by_the_workflow(
+    deployed_stack: DeployedStack, test_keys: list[str]
+) -> None:
+    # classifyImage's client makes 3 attempts: 3 throttles exhaust it exactly once.
+    deployed_stack.inject_fault("throttle", 3)
+    try:
+        run = execute(deployed_stack, test_keys[0])
+    finally:
+        deployed_stack.clear_faults()
+    assert run.status == "SUCCEEDED", run.described
+    assert run.task_errors() == ["EndpointUnavailable"]
+    scheduled: list[dict[str, Any]] = run.of_type("TaskScheduled")
+    assert len(scheduled) == 4, "serialize, classify twice (Retry), filter"
+    assert run.output["label"] in CLASSES
+
+
+def test_batch_classify_accounts_for_every_image(
+    deployed_stack: DeployedStack, test_keys: list[str], tmp_path: Path
+) -> None:
+    results = ResultsFile(tmp_path / "results.jsonl")
+    target = Target(deployed_stack.state_machine_arn, deployed_stack.bucket)
+    counts = run_batch(
+        deployed_stack.client("stepfunctions"),
+        deployed_stack.client("s3"),
+        target,
+        "test/",
+        results,
+        concurrency=4,
+        timeout=180,
+    )
+    latest = results.latest()
+    assert sorted(latest) == test_keys
+    assert all(record["status"] in TERMINAL for record in latest.values())
+    assert counts == {"SUCCEEDED": len(test_keys)}, counts
+    assert all(record["label"] in CLASSES for record in latest.values())
