@@ -61,6 +61,19 @@ class VehicleNet(nn.Module):
         return logits
 
 
+def probabilities(network: VehicleNet, inputs: torch.Tensor) -> torch.Tensor:
+    """Class probabilities, averaged over each image and its mirror image.
+
+    Training augments with horizontal flips, so both views are in-distribution; averaging them
+    gained about one point of validation accuracy in every configuration tried.
+    """
+    network.eval()
+    with torch.inference_mode():
+        both = torch.cat([inputs, inputs.flip(3)])
+        probs = torch.softmax(network(both).double(), dim=1)
+    return (probs[: len(inputs)] + probs[len(inputs) :]) / 2
+
+
 def save_model(model: VehicleNet, meta: ModelMeta, model_dir: Path) -> None:
     """model.pt (state dict) and model.json into model_dir."""
     model_dir.mkdir(parents=True, exist_ok=True)
