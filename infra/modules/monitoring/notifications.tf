@@ -4,9 +4,8 @@
 data "aws_iam_policy_document" "kms" {
   count = var.kms_key_arn == null ? 1 : 0
 
-  #checkov:skip=CKV_AWS_109:A key policy's Resource "*" is this key only; the account root administers it, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_111:A key policy's Resource "*" is this key only; the account root administers it, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_356:A key policy's Resource "*" is this key only; no other resource can be named in it.
+  # In a key policy, Resource "*" is the key itself. The account administers it through IAM,
+  # as in AWS's default key policy.
   statement {
     sid       = "AccountAdministersTheKey"
     actions   = ["kms:*"]
