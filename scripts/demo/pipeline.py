@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import importlib
 import json
+import logging
 import os
 import re
 import signal
@@ -60,8 +61,8 @@ STAGES = [
 ]
 # Terraform lines worth showing while the rest goes to the stage's log file.
 TERRAFORM_PROGRESS = re.compile(
-    r"(Creation complete|Modifications complete|Destruction complete|Still creating|Plan:|"
-    r"Apply complete|No changes|Error|Warning:)"
+    r"(: (Creation|Modifications|Destruction) complete|: Still (creating|modifying)|^Plan: |"
+    r"^Apply complete|^No changes|^(│ )?(Error|Warning): )"
 )
 
 
@@ -424,9 +425,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    os.chdir(REPO_ROOT)  # the CLIs it runs take paths relative to the repository root
     data = Path(args.data).expanduser().resolve() if args.data.strip() else None
+    os.chdir(REPO_ROOT)  # the CLIs it runs take paths relative to the repository root
     demo = Demo(data, args.fresh, args.port)
+    # The CLIs it runs turn on INFO logging; the SDK's credential chatter is noise here.
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _interrupt)
     began = time.monotonic()
     code = 0
