@@ -1,0 +1,149 @@
+"""Faults in the deployed workflow: endpoint throttling and outage, and a Lambda timeout."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from e2e_stack import REPO_ROOT, DeployedStack
+from reliability_kit import finish, run_event
+
+from localcloud.testing import zip_of
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TEMPLATE = REPO_ROOT / "infra" / "modules" / "workflow" / "templates" / "classify.asl.json"
+# classifyImage's boto3 client makes 3 attempts before the Lambda gives up with
+# EndpointUnavailable; the workflow then retries that error 4 more times (5 s, 10 s, 20 s, 40 s).
+CLIENT_ATTEMPTS = 3
+WORKFLOW_ATTEMPTS = 1 + 4
+SLEEPER = """
+import time
+
+def lambda_handler(event, context):
+    time.sleep(float(event.get("sleep", 5)))
+    return event
+"""
+
+
+@pytest.fixture(scope="module")
+def test_key(deployed_stack: DeployedStack) -> str:
+    listed = deployed_stack.client("s3").list_objects_v2(
+        Bucket=deployed_stack.bucket, Prefix="test/"
+    )
+    return str(sorted(item["Key"] for item in listed["Contents"])[0])
+
+
+def _event(stack: DeployedStack, key: str) -> dict[str, str]:
+    return {"image_data": "", "s3_bucket": stack.bucket, "s3_key": key}
+
+
+def test_endpoint_throttling_is_retried_with_backoff_then_succeeds(
+    deployed_stack: DeployedStack, test_key: str
+) -> None:
+    # Two whole Lambda attempts' worth of throttles: the workflow must retry twice.
+    deployed_stack.inject_fault("throttle", 2 * CLIENT_ATTEMPTS)
+    try:
+        run = run_event(deployed_stack, _event(deployed_stack, test_key))
+    finally:
+        deployed_stack.clear_faults()
+    assert run.status == "SUCCEEDED", run.described
+    assert run.task_errors() == ["EndpointUnavailable", "EndpointUnavailable"]
+    assert len(run.of_type("TaskScheduled")) == 1 + 3 + 1, "serialize, classify x3, filter"
+    failed, retried = (
+        [event["timestamp"] for event in run.events if event["type"] == kind]
+        for kind in ("TaskFailed", "TaskScheduled")
+    )
+    # The second retry waits longer than the first (IntervalSeconds 5, BackoffRate 2).
+    gaps = [(next(t for t in retried if t > fail) - fail).total_seconds() for fail in failed]
+    assert gaps[0] >= 4.5 and gaps[1] >= 9.0, gaps
+
+
+def test_endpoint_down_ends_in_endpoint_unavailable_after_the_workflows_retries(
+    deployed_stack: DeployedStack, test_key: str
+) -> None:
+    deployed_stack.inject_fault("unavailable", 10 * WORKFLOW_ATTEMPTS * CLIENT_ATTEMPTS)
+    try:
+        run = run_event(deployed_stack, _event(deployed_stack, test_key), timeout=300)
+    finally:
+        deployed_stack.clear_faults()
+    assert run.status == "FAILED", run.described
+    assert run.described["error"] == "EndpointUnavailable"
+    assert "unavailable" in run.described["cause"].lower(), run.described["cause"]
+    assert run.task_errors() == ["EndpointUnavailable"] * WORKFLOW_ATTEMPTS
+    assert run.of_type("FailStateEntered"), "the Catch path ends in ClassificationFailed"
+
+
+@pytest.fixture
+def slow_workflow(deployed_stack: DeployedStack) -> Iterator[tuple[str, str]]:
+    """The real ASL with a 1-second function that sleeps in place of serializeImageData.
+
+    Yields (state machine ARN, sleeper function name); both are deleted afterwards so the
+    stack's destroy finds nothing it does not own.
+    """
+    suffix = uuid.uuid4().hex[:8]
+    lambdas, sfn = deployed_stack.client("lambda"), deployed_stack.client("stepfunctions")
+    real = lambdas.get_function_configuration(
+        FunctionName=deployed_stack.function_names["serialize_image_data"]
+    )
+    name = f"rel-sleeper-{suffix}"
+    sleeper = lambdas.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=real["Role"],
+        Handler="handler.lambda_handler",
+        Code={"ZipFile": zip_of({"handler.py": SLEEPER})},
+        Timeout=1,
+    )["FunctionArn"]
+    definition = TEMPLATE.read_text(encoding="utf-8")
+    arns = {
+        "serialize_image_data_arn": sleeper,
+        **{
+            f"{role}_arn": lambdas.get_function_configuration(FunctionName=function)["FunctionArn"]
+            for role, function in deployed_stack.function_names.items()
+            if role != "serialize_image_data"
+        },
+    }
+    for placeholder, arn in arns.items():
+        definition = definition.replace("${" + placeholder + "}", arn)
+    role = sfn.describe_state_machine(stateMachineArn=deployed_stack.state_machine_arn)["roleArn"]
+    machine = sfn.create_state_machine(
+        name=f"rel-timeout-{suffix}", definition=definition, roleArn=role
+    )["stateMachineArn"]
+    try:
+        yield machine, name
+    finally:
+        sfn.delete_state_machine(stateMachineArn=machine)
+        lambdas.delete_function(FunctionName=name)
+
+
+def test_a_lambda_timeout_is_caught_and_ends_the_execution_with_its_error(
+    deployed_stack: DeployedStack, slow_workflow: tuple[str, str], test_key: str
+) -> None:
+    machine, _ = slow_workflow
+    sfn = deployed_stack.client("stepfunctions")
+    event = {**_event(deployed_stack, test_key), "sleep": 5}
+    started = sfn.start_execution(
+        stateMachineArn=machine, name=f"rel-{uuid.uuid4().hex[:12]}", input=json.dumps(event)
+    )
+    run = finish(deployed_stack, started["executionArn"], timeout=120)
+    assert run.status == "FAILED", run.described
+    assert run.described["error"] == "Sandbox.Timedout", run.described
+    assert "timed out after 1.00 seconds" in run.described["cause"], run.described["cause"]
+    assert run.task_errors() == ["Sandbox.Timedout"], "a timeout is not in the Retry list"
+    assert run.of_type("FailStateEntered"), "the Catch path ends in ClassificationFailed"
+    assert not run.of_type("TaskSucceeded")
+
+
+def test_the_timed_out_worker_does_not_poison_the_next_invocation(
+    deployed_stack: DeployedStack, slow_workflow: tuple[str, str]
+) -> None:
+    _, name = slow_workflow
+    lambdas = deployed_stack.client("lambda")
+    slow = lambdas.invoke(FunctionName=name, Payload=json.dumps({"sleep": 3}).encode())
+    assert slow.get("FunctionError") == "Unhandled"
+    fast = lambdas.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}).encode())
+    assert fast.get("FunctionError") is None, fast["Payload"].read()
+    assert json.loads(fast["Payload"].read()) == {"sleep": 0}

@@ -1,0 +1,87 @@
+"""Terraform safety on the deployed local root: a new model rolls the endpoint; bad values fail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from e2e_stack import ENV, DeployedStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
+
+MODEL = "module.model_endpoint.aws_sagemaker_model.this[0]"
+CONFIG = "module.model_endpoint.aws_sagemaker_endpoint_configuration.this[0]"
+ENDPOINT = "module.model_endpoint.aws_sagemaker_endpoint.this[0]"
+
+
+@pytest.fixture(scope="module")
+def new_model_plan(deployed_stack: DeployedStack) -> dict[str, dict[str, Any]]:
+    """The managed changes of a saved plan that swaps in another model artifact (not applied)."""
+    other = deployed_stack.model_data_url.replace("/output/model.tar.gz", "-v2/output/model.tar.gz")
+    assert other != deployed_stack.model_data_url
+    deployed_stack.terraform("plan", "-no-color", *deployed_stack.var_args(model_data_url=other))
+    plan_file = deployed_stack.repo / "build" / "terraform" / f"{ENV}.tfplan"
+    try:
+        shown = deployed_stack.terraform("show", "-json", str(plan_file))
+    finally:
+        plan_file.unlink(missing_ok=True)  # never leave a plan someone could apply
+    raw = json.loads(shown.stdout)
+    return {
+        change["address"]: change
+        for change in raw["resource_changes"]
+        if change["mode"] == "managed"
+    }
+
+
+def actions(plan: dict[str, dict[str, Any]], address: str) -> list[str]:
+    return list(plan[address]["change"]["actions"])
+
+
+def test_a_new_model_replaces_model_and_config_create_before_destroy(
+    new_model_plan: dict[str, dict[str, Any]],
+) -> None:
+    # ["create", "delete"] is Terraform's create-before-destroy replacement; a plain
+    # replacement would be ["delete", "create"] and take the endpoint's config away first.
+    assert actions(new_model_plan, MODEL) == ["create", "delete"]
+    assert actions(new_model_plan, CONFIG) == ["create", "delete"]
+    assert new_model_plan[MODEL]["action_reason"] == "replace_because_cannot_update"
+
+
+def test_a_new_model_updates_the_endpoint_in_place(
+    new_model_plan: dict[str, dict[str, Any]],
+) -> None:
+    assert actions(new_model_plan, ENDPOINT) == ["update"]
+    change = new_model_plan[ENDPOINT]["change"]
+    assert change["before"]["name"] == change["after"]["name"], "the endpoint keeps its name"
+
+
+def test_nothing_else_changes_with_the_model(new_model_plan: dict[str, dict[str, Any]]) -> None:
+    changed = {
+        address
+        for address, change in new_model_plan.items()
+        if change["change"]["actions"] != ["no-op"]
+    }
+    assert changed <= {MODEL, CONFIG, ENDPOINT} | {
+        address for address in changed if address.startswith("module.monitoring.")
+    }, changed
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("threshold", "1.5", "threshold must be in (0, 1]."),
+        ("data_capture_sampling_percentage", "101", "must be from 0 to 100."),
+    ],
+)
+def test_a_bad_variable_fails_at_plan_time_with_its_validation_message(
+    deployed_stack: DeployedStack, variable: str, value: str, message: str
+) -> None:
+    done = deployed_stack.terraform(
+        "plan", "-no-color", *deployed_stack.var_args(**{variable: value}), check=False
+    )
+    output = " ".join((done.stdout + done.stderr).split())  # Terraform wraps long messages
+    assert done.returncode == 1, output[-3000:]
+    assert "Invalid value for variable" in output, output[-3000:]
+    assert message in output, output[-3000:]
+    assert not (deployed_stack.repo / "build" / "terraform" / f"{ENV}.tfplan").exists()
