@@ -1,0 +1,1 @@
+"""`make bench`: benchmarks of conversion, the workflow, the model, Terraform, packages and cost."""
