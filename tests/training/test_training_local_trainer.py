@@ -192,3 +192,16 @@ def test_cli_entry_runs_as_a_process(tmp_path, repo_root):
     )
     assert completed.returncode == 1
     assert "epochs must be positive" in (root / "output" / "failure").read_text()
+
+
+@pytest.mark.parametrize(
+    ("variable", "load", "expected"),
+    [("", 0.1, 2), ("", 1.4, 1), ("", 9.0, 1), ("1", 0.0, 1), ("2", 9.0, 2), ("x", 0.0, 2)],
+)
+def test_thread_count_follows_the_load_unless_set(monkeypatch, variable, load, expected):
+    from training.local_trainer import train
+
+    monkeypatch.setenv("SCONES_TORCH_THREADS", variable)
+    monkeypatch.setattr(train.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 2)
+    assert train.cpu_threads() == expected
