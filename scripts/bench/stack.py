@@ -67,7 +67,7 @@ class Deployment:
             raise BenchError(f"the shared dataset is not at {self.shared_data}")
         from localcloud.testing import running_local_cloud
 
-        module = e2e_stack()
+        module: Any = e2e_stack()
         if not self.quick:
             # Every shared image and the committed epochs (deploy reads these module settings).
             module.TRAIN_PER_CLASS, module.TEST_PER_CLASS = 500, 100

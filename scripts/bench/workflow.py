@@ -70,7 +70,8 @@ def cold_and_warm(stack: Any, repeats: int, warm_calls: int) -> dict[str, tuple[
                 raise RuntimeError(f"{function} failed: {body}")
             return body
 
-        colds, warms = [], []
+        colds: list[float] = []
+        warms: list[float] = []
         try:
             for attempt in range(repeats):
                 lambdas.update_function_configuration(

@@ -1,0 +1,310 @@
+"""Cost on paper for dev and prod: idle per month and per 1,000 images, from offline plans."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from scripts.bench.results import Measure
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TESTS_INFRA = REPO_ROOT / "tests" / "infra"
+PRICES_AS_OF = "2025 us-east-1 list prices (assumption)"
+HOURS_PER_MONTH = 730
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Unit prices in USD, us-east-1 list prices as of 2025 (assumptions, not quotes)."""
+
+    instance_per_hour: Mapping[str, float]
+    serverless_per_gb_s: float = 0.0000200  # per second per GB of memory (1024 MB: $0.00002/s)
+    sagemaker_data_per_gb: float = 0.016  # data processed in + out, real-time and serverless
+    lambda_per_gb_s: float = 0.0000166667
+    lambda_per_request: float = 0.20 / 1_000_000
+    sfn_per_transition: float = 0.025 / 1000  # Standard workflows
+    s3_per_gb_month: float = 0.023
+    s3_per_put: float = 0.005 / 1000
+    s3_per_get: float = 0.0004 / 1000
+    alarm_per_month: float = 0.10
+    dashboard_per_month: float = 3.00
+    kms_key_per_month: float = 1.00
+    kms_per_request: float = 0.03 / 10_000
+
+
+PRICES = Prices(
+    instance_per_hour={"ml.m5.large": 0.115, "ml.t2.medium": 0.056, "ml.c5.large": 0.102}
+)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one classified image uses, measured in this run where possible."""
+
+    lambda_seconds: Mapping[str, float]  # per function role: billed duration of a warm invoke
+    transitions: int = 3  # states entered by a successful execution
+    inference_seconds: float = 0.1  # endpoint compute per image (serverless bills this)
+    request_bytes: int = 3_000  # a 32x32 PNG
+    response_bytes: int = 30
+    capture_record_bytes: int = 4_600  # base64 input + JSON output + metadata
+    serverless_memory_mb: int = 2048  # when the plan has no serverless config
+    measured: str = ""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One cost line: dollars, and the unit prices and quantities that make it."""
+
+    item: str
+    usd: float
+    basis: str
+
+
+def plan_facts(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """Endpoint size, function memory, capture and monitoring counts from `show -json` output."""
+    changes = [c for c in plan["resource_changes"] if c["mode"] == "managed"]
+
+    def of_type(kind: str) -> list[dict[str, Any]]:
+        return [c["change"]["after"] for c in changes if c["type"] == kind]
+
+    (config,) = of_type("aws_sagemaker_endpoint_configuration")
+    (variant,) = config["production_variants"]
+    serverless = (variant.get("serverless_config") or [None])[0]
+    capture = (config.get("data_capture_config") or [{}])[0]
+    functions = {f["function_name"]: int(f["memory_size"]) for f in of_type("aws_lambda_function")}
+    return {
+        "instance_type": variant.get("instance_type"),
+        "instance_count": int(variant.get("initial_instance_count") or 0),
+        "serverless_memory_mb": int(serverless["memory_size_in_mb"]) if serverless else None,
+        "capture_percent": int(capture.get("initial_sampling_percentage", 0)),
+        "function_memory_mb": functions,
+        "alarms": len(of_type("aws_cloudwatch_metric_alarm")),
+        "dashboards": len(of_type("aws_cloudwatch_dashboard")),
+        "kms_keys": len(of_type("aws_kms_key")),
+    }
+
+
+def _role_of(function_name: str, roles: Mapping[str, float]) -> str:
+    squashed = function_name.replace("-", "").replace("_", "").lower()
+    for role in roles:
+        if role.replace("_", "") in squashed:
+            return role
+    raise KeyError(f"no measured duration for function {function_name}")
+
+
+def monthly_idle(facts: Mapping[str, Any], prices: Prices = PRICES) -> list[Line]:
+    """What the environment costs with no traffic, per month."""
+    instance, count = facts["instance_type"], facts["instance_count"]
+    lines = []
+    if instance:
+        rate = prices.instance_per_hour[instance]
+        lines.append(
+            Line(
+                "endpoint (instances)",
+                rate * HOURS_PER_MONTH * count,
+                f"{count} x {instance} x ${rate}/h x {HOURS_PER_MONTH} h",
+            )
+        )
+    lines += [
+        Line(
+            "CloudWatch alarms",
+            facts["alarms"] * prices.alarm_per_month,
+            f"{facts['alarms']} x ${prices.alarm_per_month}/month",
+        ),
+        Line(
+            "CloudWatch dashboards",
+            facts["dashboards"] * prices.dashboard_per_month,
+            f"{facts['dashboards']} x ${prices.dashboard_per_month}/month",
+        ),
+        Line(
+            "KMS keys",
+            facts["kms_keys"] * prices.kms_key_per_month,
+            f"{facts['kms_keys']} x ${prices.kms_key_per_month}/month",
+        ),
+    ]
+    return lines
+
+
+def per_thousand(
+    facts: Mapping[str, Any], usage: Usage, prices: Prices = PRICES
+) -> dict[str, list[Line]]:
+    """Cost of 1,000 classified images: shared lines plus each endpoint kind's own."""
+    n = 1000
+    shared = []
+    for function, memory in sorted(facts["function_memory_mb"].items()):
+        seconds = usage.lambda_seconds[_role_of(function, usage.lambda_seconds)]
+        gb_s = n * memory / 1024 * seconds
+        shared.append(
+            Line(
+                f"Lambda {function}",
+                gb_s * prices.lambda_per_gb_s + n * prices.lambda_per_request,
+                f"{n} x {memory} MB x {seconds * 1000:.0f} ms = {gb_s:.1f} GB-s x "
+                f"${prices.lambda_per_gb_s}/GB-s + {n} x $0.20/M requests",
+            )
+        )
+    shared.append(
+        Line(
+            "Step Functions (Standard)",
+            n * usage.transitions * prices.sfn_per_transition,
+            f"{n} x {usage.transitions} transitions x $0.025/1000",
+        )
+    )
+    captured = n * facts["capture_percent"] / 100
+    capture_gb = captured * usage.capture_record_bytes / 1e9
+    shared.append(
+        Line(
+            "S3 requests",
+            n * (prices.s3_per_put + prices.s3_per_get) + captured * prices.s3_per_put,
+            f"{n} image PUT + {n} GET (serialize) + {captured:.0f} capture PUT "
+            "(one object per record, worst case) at $0.005/1000 PUT, $0.0004/1000 GET",
+        )
+    )
+    shared.append(
+        Line(
+            "S3 storage of captures (one month)",
+            capture_gb * prices.s3_per_gb_month,
+            f"{captured:.0f} records x {usage.capture_record_bytes} B = {capture_gb * 1000:.2f} MB "
+            f"x ${prices.s3_per_gb_month}/GB-month",
+        )
+    )
+    data_gb = n * (usage.request_bytes + usage.response_bytes) / 1e9
+    data = Line(
+        "SageMaker data processed",
+        data_gb * prices.sagemaker_data_per_gb,
+        f"{data_gb * 1000:.2f} MB x ${prices.sagemaker_data_per_gb}/GB",
+    )
+    memory = facts["serverless_memory_mb"] or usage.serverless_memory_mb
+    gb_s = n * memory / 1024 * usage.inference_seconds
+    serverless = Line(
+        "endpoint (serverless)",
+        gb_s * prices.serverless_per_gb_s,
+        f"{n} x {memory} MB x {usage.inference_seconds * 1000:.0f} ms = {gb_s:.1f} GB-s x "
+        f"${prices.serverless_per_gb_s}/GB-s",
+    )
+    instance = Line("endpoint (instances)", 0.0, "no marginal cost: paid by the hour (idle line)")
+    return {
+        "shared": shared,
+        "instance": [*shared, instance, data],
+        "serverless": [*shared, serverless, data],
+    }
+
+
+def total(lines: list[Line]) -> float:
+    return sum(line.usd for line in lines)
+
+
+# -- the offline plans (tests/infra's override and stub, reused) ------------------------------
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    if str(TESTS_INFRA) not in sys.path:
+        sys.path.insert(0, str(TESTS_INFRA))  # test_infra_plan imports infra_testkit by name
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def offline_plans(roots: tuple[str, ...] = ("dev", "prod")) -> dict[str, dict[str, Any]]:
+    """`show -json` of each root planned offline exactly as tests/infra/test_infra_plan does."""
+    testkit = _load("infra_testkit", TESTS_INFRA / "infra_testkit.py")
+    plan_test = _load("test_infra_plan", TESTS_INFRA / "test_infra_plan.py")
+    if shutil.which("terraform") is None:
+        raise RuntimeError("terraform is not on PATH")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), plan_test.ValidateStub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
+            work = Path(tmp)
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AWS_"))}
+            env |= {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
+            mirror = testkit.find_mirror()
+            if mirror is not None:
+                rc = testkit.mirror_cli_config(mirror, work / "terraformrc")
+                env["TF_CLI_CONFIG_FILE"] = str(rc)
+            zips = work / "zips"
+            zips.mkdir()
+            for name in testkit.ZIP_NAMES:
+                with zipfile.ZipFile(zips / f"{name}.zip", "w") as archive:
+                    archive.writestr("handler.py", "def lambda_handler(event, context): ...\n")
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            return {
+                root: plan_test.plan_root(root, work / root, env, zips, url).raw for root in roots
+            }
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def run(quick: bool, usage: Usage) -> list[Measure]:
+    measures: list[Measure] = []
+    for root, plan in offline_plans().items():
+        facts = plan_facts(plan)
+        idle = monthly_idle(facts)
+        costs = per_thousand(facts, usage)
+        basis = "; ".join(f"{line.item}: ${line.usd:.4f} ({line.basis})" for line in idle)
+        measures.append(
+            Measure(f"cost.{root}.idle_per_month", round(total(idle), 2), "USD", note=basis)
+        )
+        for line in idle:
+            measures.append(
+                Measure(
+                    f"cost.{root}.idle.{_slug(line.item)}",
+                    round(line.usd, 2),
+                    "USD/month",
+                    note=line.basis,
+                )
+            )
+        for kind in ("instance", "serverless"):
+            measures.append(
+                Measure(
+                    f"cost.{root}.per_1000_images.{kind}_endpoint",
+                    round(total(costs[kind]), 4),
+                    "USD",
+                    note=f"{PRICES_AS_OF}; {usage.measured}",
+                )
+            )
+        for line in costs["serverless"]:
+            measures.append(
+                Measure(
+                    f"cost.{root}.per_1000.{_slug(line.item)}",
+                    round(line.usd, 5),
+                    "USD",
+                    note=line.basis,
+                )
+            )
+        per_image = (total(costs["serverless"]) - total(costs["shared"])) / 1000
+        instances = next((line.usd for line in idle if line.item == "endpoint (instances)"), 0.0)
+        if per_image > 0 and instances:
+            measures.append(
+                Measure(
+                    f"cost.{root}.serverless_breakeven_images_per_month",
+                    round(instances / per_image),
+                    "images",
+                    note="above this monthly volume the instance endpoint is cheaper",
+                )
+            )
+    return measures
+
+
+def _slug(text: str) -> str:
+    return "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
