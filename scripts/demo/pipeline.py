@@ -339,7 +339,7 @@ class Demo:
         records = list(ResultsFile(RESULTS).latest().values())
         artifacts = {
             "evaluation": str(EVAL_REPORT),
-            "executions": str(RESULTS),
+            "classify results": str(RESULTS),
             "monitoring": self.monitor_report or "(skipped)",
             "terraform logs": str(LOGS),
         }
