@@ -37,7 +37,9 @@ def cpu_threads() -> int:
 
     Measured on the 2-core machines: with the other core busy (the local cloud, Terraform, tests),
     two threads made an epoch 2-4x slower than one, because OpenMP workers spin waiting for each
-    other. The thread count does not change the results (same per-epoch accuracies with 1 and 2).
+    other. Results are reproducible for a given thread count (logged at the start of the job);
+    between 1 and 2 threads they differ only by float rounding (the committed config gave the
+    same per-epoch accuracies with both). Set the variable to pin it.
     """
     cores = os.cpu_count() or 1
     explicit = os.environ.get(THREADS_VARIABLE, "").strip()
