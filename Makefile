@@ -17,12 +17,23 @@ VERIFY      ?= 1
 KEY         ?=
 PREFIX      ?=
 THRESHOLD   ?=
+BUCKET      ?=
+MODEL_DIR   ?=
 CAPTURE_DIR ?=
 AUTO_APPROVE ?= 0
 LOCAL_CLOUD_PORT ?= 4566
 export LOCAL_CLOUD_PORT
 
-.PHONY: help venv test lint format package data upload train evaluate \
+# With ENV=local, the targets that talk to AWS point at the local cloud, with dummy credentials,
+# unless the caller's environment already says otherwise. Other environments use the caller's
+# AWS configuration untouched.
+ifeq ($(ENV),local)
+AWS_ENV := AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(LOCAL_CLOUD_PORT)} \
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-test} \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
+endif
+
+.PHONY: help venv test lint format package data upload train train-local evaluate \
         init plan apply destroy local-up local-down local-status classify monitor demo bench clean
 
 help: ## List the targets
@@ -53,6 +64,22 @@ format: venv ## Rewrite the code with ruff format and ruff's fixes
 package: venv ## Build the Lambda zips and the Pillow layer under build/functions/
 	$(PY) -m scripts.package_lambdas --out build/functions
 
+data: venv ## Convert CIFAR-100 into build/data (DATA=archive or image folder; VERIFY=0 skips the md5 check)
+	$(PY) -m training.convert --out build/data --data "$(DATA)" $(if $(filter 0,$(VERIFY)),--no-verify)
+
+upload: venv ## Copy build/data to ENV's bucket in the training-channel layout (BUCKET= overrides Terraform)
+	$(AWS_ENV) $(PY) -m training.upload --env $(ENV) --data build/data $(if $(BUCKET),--bucket $(BUCKET))
+
+train: venv ## Launch and follow ENV's training job; writes infra/envs/ENV/model.auto.tfvars.json
+	$(AWS_ENV) $(PY) -m training.launch --env $(ENV) --data build/data
+
+train-local: venv ## Train the local CPU model from build/data into build/ml/model (no cloud)
+	$(PY) -m training.local_trainer stage --data build/data --ml-root build/ml
+	$(PY) -m training.local_trainer train --ml-root build/ml
+
+evaluate: venv ## Test images through ENV's endpoint (MODEL_DIR=dir: a local model) -> build/eval/report.json
+	$(AWS_ENV) $(PY) -m training.evaluate --env $(ENV) --data build/data $(if $(MODEL_DIR),--local-model $(MODEL_DIR))
+
 init: ## terraform init of infra/envs/ENV (provider from a local mirror when there is one)
 	scripts/tf.sh init $(ENV)
 
@@ -76,10 +103,10 @@ local-status: venv ## Say whether the local cloud runs (exit 0) or not (exit 3)
 
 classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, with ENV's state machine
 	@test -n "$(KEY)$(PREFIX)" || { echo "give KEY=test/bicycle_s_000513.png or PREFIX=test/" >&2; exit 2; }
-	$(PY) -m scripts.classify --env $(ENV) $(if $(KEY),--key '$(KEY)',--prefix '$(PREFIX)')
+	$(AWS_ENV) $(PY) -m scripts.classify --env $(ENV) $(if $(KEY),--key '$(KEY)',--prefix '$(PREFIX)')
 
 monitor: venv ## Monitoring report of ENV's endpoint data capture: build/monitor/report.html, summary.json
-	$(PY) -m scripts.monitor --env $(ENV) $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
+	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
 
 clean: ## Remove build output (not .venv, not Terraform state)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
