@@ -364,7 +364,7 @@ class TrainingLogTail:
     """Prints the training job's epoch lines from CloudWatch Logs while training.launch waits."""
 
     GROUP = "/aws/sagemaker/TrainingJobs"
-    SHOWN = re.compile(r"(Epoch\[\d+\] (Validation-accuracy|Time cost)|saved the model)")
+    SHOWN = re.compile(r"(Epoch\[\d+\] Validation-accuracy|saved the model)")
 
     def __init__(self, logs: Any, interval: float = 5.0) -> None:
         import threading
