@@ -99,5 +99,5 @@ def format_summary(
             + ", ".join(f"{name} {seconds:.1f}" for name, seconds in timings.items())
         )
     for name, where in artifacts.items():
-        lines.append(f"{name + ' ':<16}{where}")
+        lines.append(f"{name + ' ':<18}{where}")
     return "\n".join(lines)
