@@ -87,12 +87,23 @@ def terraform(command: str, *args: str, log: Path) -> None:
         )
         assert process.stdout is not None
         tail: list[str] = []
-        for line in process.stdout:
-            sink.write(line)
-            tail = [*tail[-29:], line.rstrip()]
-            if TERRAFORM_PROGRESS.search(line):
-                print(f"    {line.rstrip()}", flush=True)
-        code = process.wait()
+        try:
+            for line in process.stdout:
+                sink.write(line)
+                tail = [*tail[-29:], line.rstrip()]
+                if TERRAFORM_PROGRESS.search(line):
+                    print(f"    {line.rstrip()}", flush=True)
+            code = process.wait()
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): Terraform must not outlive the demo. SIGINT lets
+            # it stop gracefully and release its state lock.
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            raise
     if code != 0:
         raise DemoError(
             f"scripts/tf.sh {command} {ENV} exited {code}. Last lines:\n"
