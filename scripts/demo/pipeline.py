@@ -84,6 +84,8 @@ def terraform(command: str, *args: str, log: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # Its own process group, so an interruption reaches terraform, not only tf.sh.
+            start_new_session=True,
         )
         assert process.stdout is not None
         tail: list[str] = []
@@ -97,11 +99,13 @@ def terraform(command: str, *args: str, log: Path) -> None:
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM): Terraform must not outlive the demo. SIGINT lets
             # it stop gracefully and release its state lock.
-            process.send_signal(signal.SIGINT)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             raise
     if code != 0:
