@@ -19,6 +19,7 @@ PREFIX      ?=
 THRESHOLD   ?=
 BUCKET      ?=
 MODEL_DIR   ?=
+BENCH_ARGS  ?=
 CAPTURE_DIR ?=
 AUTO_APPROVE ?= 0
 LOCAL_CLOUD_PORT ?= 4566
@@ -107,6 +108,9 @@ classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, w
 
 monitor: venv ## Monitoring report of ENV's endpoint data capture: build/monitor/report.html, summary.json
 	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
+
+bench: venv ## Benchmarks (conversion, workflow, model, Terraform, packages, cost): build/bench/results.json
+	$(PY) -m scripts.bench $(BENCH_ARGS)
 
 clean: ## Remove build output (not .venv, not Terraform state)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
