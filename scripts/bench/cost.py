@@ -280,7 +280,8 @@ def run(quick: bool, usage: Usage) -> list[Measure]:
                     f"cost.{root}.per_1000_images.{kind}_endpoint",
                     round(total(costs[kind]), 4),
                     "USD",
-                    note=f"{PRICES_AS_OF}; {usage.measured}",
+                    # Marginal cost: an instance endpoint's fixed hourly cost is in idle_per_month.
+                    note=f"marginal, idle costs excluded; {PRICES_AS_OF}; {usage.measured}",
                 )
             )
         for line in costs["serverless"]:
@@ -300,7 +301,10 @@ def run(quick: bool, usage: Usage) -> list[Measure]:
                     f"cost.{root}.serverless_breakeven_images_per_month",
                     round(instances / per_image),
                     "images",
-                    note="above this monthly volume the instance endpoint is cheaper",
+                    note=(
+                        "instance endpoints' monthly cost / serverless inference cost per image: "
+                        "below this monthly volume serverless is cheaper, above it the instances"
+                    ),
                 )
             )
     return measures
