@@ -171,7 +171,11 @@ case "$COMMAND" in
     require_local_cloud
     mkdir -p "$BUILD_DIR"
     rm -f "$PLAN_FILE" "$STAMP_FILE"
-    tf plan -input=false -out="$PLAN_FILE" "$@"
+    if ! tf plan -input=false -out="$PLAN_FILE" "$@"; then
+      # Terraform can write the plan file before it fails; never leave one behind to apply.
+      rm -f "$PLAN_FILE"
+      die "the plan of $ENV failed (see above); no plan was saved"
+    fi
     fingerprint "$ENV_DIR" >"$STAMP_FILE"
     echo "Saved plan: $PLAN_FILE. Apply it with 'make apply ENV=$ENV'."
     ;;
