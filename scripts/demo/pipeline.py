@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
 import logging
 import os
-import re
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -27,8 +24,11 @@ from scripts.demo.cache import (
     wanted_data_stamp,
     write_stamp,
 )
+from scripts.demo.errors import DemoError
 from scripts.demo.stages import Stages
 from scripts.demo.summary import format_summary
+from scripts.demo.terraform import apply, terraform
+from scripts.demo.training_log import TrainingLogTail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV = "local"
@@ -59,66 +59,11 @@ STAGES = [
     "evaluate",
     "monitor",
 ]
-# Terraform lines worth showing while the rest goes to the stage's log file.
-TERRAFORM_PROGRESS = re.compile(
-    r"(: (Creation|Modifications|Destruction) complete|: Still (creating|modifying)|^Plan: |"
-    r"^Apply complete|^No changes|^(│ )?(Error|Warning): )"
-)
-
-
-class DemoError(RuntimeError):
-    """A stage failed; the message says which and what to look at."""
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     # SIGTERM (CI cancelling the job) takes the same path as Ctrl-C: stop the local cloud.
     raise KeyboardInterrupt
-
-
-def terraform(command: str, *args: str, log: Path) -> None:
-    """scripts/tf.sh <command> local <args>: full output to `log`, progress lines to the screen."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a", encoding="utf-8") as sink:
-        process = subprocess.Popen(
-            ["bash", "scripts/tf.sh", command, ENV, "-no-color", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            # Its own process group, so an interruption reaches terraform, not only tf.sh.
-            start_new_session=True,
-        )
-        assert process.stdout is not None
-        tail: list[str] = []
-        try:
-            for line in process.stdout:
-                sink.write(line)
-                tail = [*tail[-29:], line.rstrip()]
-                if TERRAFORM_PROGRESS.search(line):
-                    print(f"    {line.rstrip()}", flush=True)
-            code = process.wait()
-        except BaseException:
-            # Interrupted (Ctrl-C, SIGTERM): Terraform must not outlive the demo. SIGINT lets
-            # it stop gracefully and release its state lock.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            raise
-    if code != 0:
-        raise DemoError(
-            f"scripts/tf.sh {command} {ENV} exited {code}. Last lines:\n"
-            + "\n".join(tail)
-            + f"\nFull output: {log}"
-        )
-
-
-def apply(log: Path) -> None:
-    terraform("plan", log=log)
-    terraform("apply", log=log)
 
 
 def check(code: int, what: str) -> None:
@@ -373,50 +318,6 @@ def client_for(service: str) -> Any:
     from training.aws import client
 
     return client(service)
-
-
-class TrainingLogTail:
-    """Prints the training job's epoch lines from CloudWatch Logs while training.launch waits."""
-
-    GROUP = "/aws/sagemaker/TrainingJobs"
-    SHOWN = re.compile(r"(Epoch\[\d+\] Validation-accuracy|saved the model)")
-
-    def __init__(self, logs: Any, interval: float = 5.0) -> None:
-        import threading
-
-        self.logs = logs
-        self.interval = interval
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._follow, daemon=True)
-        self.since = int(time.time() * 1000)
-        self.seen: set[str] = set()
-
-    def __enter__(self) -> TrainingLogTail:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-
-    def _follow(self) -> None:
-        while not self.stop.wait(self.interval):
-            # Progress display only: a failed poll must never fail the training stage.
-            with contextlib.suppress(Exception):
-                self._print_new()
-
-    def _print_new(self) -> None:
-        pages = self.logs.get_paginator("filter_log_events").paginate(
-            logGroupName=self.GROUP, startTime=self.since
-        )
-        for page in pages:
-            for event in page.get("events", []):
-                if event["eventId"] in self.seen:
-                    continue
-                self.seen.add(event["eventId"])
-                message = event["message"].rstrip()
-                if self.SHOWN.search(message):
-                    print(f"    {message}", flush=True)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
