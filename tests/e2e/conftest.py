@@ -7,9 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_stack import DeployedStack, StackError, deploy, require
-
-from localcloud.testing import running_local_cloud
+from e2e_stack import DeployedStack, StackError, deployed_local_stack, require
 
 
 @pytest.fixture(scope="session")
@@ -26,26 +24,9 @@ def deployed_stack(
     """
     require(shutil.which("terraform") is not None, "terraform is not on PATH")
     workdir = tmp_path_factory.mktemp("e2e")
-    with running_local_cloud() as cloud:
-        try:
-            stack = deploy(cloud, workdir, shared_data)
-        except StackError as error:
-            # A half-applied stack needs no destroy: it lives only in this cloud, stopped here.
-            pytest.fail(f"deploying the local stack failed (log: {cloud.log_file}):\n{error}")
-        print(f"\ndeployed the local stack in {stack.timings} (seconds)")
-        yield stack
-        destroyed = stack.destroy()
-        if destroyed.returncode != 0:
-            pytest.fail(
-                f"terraform destroy of the local stack failed ({destroyed.returncode}):\n"
-                f"{destroyed.stdout[-4000:]}\n{destroyed.stderr[-4000:]}"
-            )
-        leftovers = {
-            "state machines": cloud.client("stepfunctions").list_state_machines()["stateMachines"],
-            "functions": cloud.client("lambda").list_functions()["Functions"],
-            "buckets": cloud.client("s3").list_buckets()["Buckets"],
-            "endpoints": cloud.client("sagemaker").list_endpoints()["Endpoints"],
-        }
-        remaining = {kind: items for kind, items in leftovers.items() if items}
-        if remaining:
-            pytest.fail(f"terraform destroy left resources behind: {remaining}")
+    try:
+        with deployed_local_stack(workdir, shared_data) as stack:
+            print(f"\ndeployed the local stack in {stack.timings} (seconds)")
+            yield stack
+    except StackError as error:  # deploying, or the destroy at teardown
+        pytest.fail(str(error))

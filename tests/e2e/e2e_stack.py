@@ -10,13 +10,15 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from localcloud.testing import RunningCloud
+from localcloud.testing import RunningCloud, running_local_cloud
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV = "local"
@@ -290,6 +292,44 @@ def deploy(cloud: RunningCloud, workdir: Path, shared_data: Path) -> DeployedSta
 
     timings["apply_2"] = round(stack.apply(), 1)
     return stack
+
+
+def destroy_and_check(stack: DeployedStack) -> None:
+    """Destroy the root and check the cloud holds none of its resources; StackError if not."""
+    destroyed = stack.destroy()
+    if destroyed.returncode != 0:
+        raise StackError(
+            f"terraform destroy of the local stack failed ({destroyed.returncode}):\n"
+            f"{_tail(destroyed.stdout)}\n{_tail(destroyed.stderr)}"
+        )
+    leftovers = {
+        "state machines": stack.client("stepfunctions").list_state_machines()["stateMachines"],
+        "functions": stack.client("lambda").list_functions()["Functions"],
+        "buckets": stack.client("s3").list_buckets()["Buckets"],
+        "endpoints": stack.client("sagemaker").list_endpoints()["Endpoints"],
+    }
+    remaining = {kind: items for kind, items in leftovers.items() if items}
+    if remaining:
+        raise StackError(f"terraform destroy left resources behind: {remaining}")
+
+
+@contextmanager
+def deployed_local_stack(workdir: Path, shared_data: Path) -> Iterator[DeployedStack]:
+    """A private local cloud with the stack deployed; destroyed and stopped on exit.
+
+    For any conftest that needs its own stack (a benchmark, a reliability suite):
+    `with deployed_local_stack(tmp_path_factory.mktemp("x"), shared_data) as stack: yield stack`.
+    Raises StackError when the deployment or the destroy fails.
+    """
+    # The cloud's state (and its server.log) under the test's folder, kept after a failure.
+    with running_local_cloud(state_root=workdir / "localcloud") as cloud:
+        try:
+            stack = deploy(cloud, workdir, shared_data)
+        except StackError as error:
+            # A half-applied stack needs no destroy: it lives only in this cloud, stopped here.
+            raise StackError(f"{error}\n(local cloud log: {cloud.log_file})") from None
+        yield stack
+        destroy_and_check(stack)
 
 
 @dataclass(frozen=True)
