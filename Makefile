@@ -20,6 +20,7 @@ THRESHOLD   ?=
 BUCKET      ?=
 MODEL_DIR   ?=
 BENCH_ARGS  ?=
+FRESH       ?= 0
 CAPTURE_DIR ?=
 AUTO_APPROVE ?= 0
 LOCAL_CLOUD_PORT ?= 4566
@@ -108,6 +109,9 @@ classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, w
 
 monitor: venv ## Monitoring report of ENV's endpoint data capture: build/monitor/report.html, summary.json
 	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
+
+demo: venv ## The whole pipeline on its own local cloud, with a summary (DATA=..., FRESH=1 redoes data and model)
+	$(PY) -m scripts.demo $(if $(DATA),--data '$(DATA)') $(if $(filter 1,$(FRESH)),--fresh)
 
 bench: venv ## Benchmarks (conversion, workflow, model, Terraform, packages, cost): build/bench/results.json
 	$(PY) -m scripts.bench $(BENCH_ARGS)
