@@ -39,6 +39,10 @@ class DuplicateImageError(DatasetError):
     """Two images of one split and class would be written to the same path."""
 
 
+class CollidingTestKeyError(DatasetError):
+    """Two test images of different classes have one file name, so one test/<file> key."""
+
+
 class DataUnavailableError(DatasetError):
     """No data was given and the official archive cannot be downloaded."""
 

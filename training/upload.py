@@ -1,4 +1,14 @@
-"""`make upload`: copy build/data to S3 in the channel layout, skipping objects already there."""
+"""`make upload`: copy build/data to S3 in the channel layout, skipping objects already there.
+
+train/ and validation/ keep the channel layout (train/<class>/<file>.png), which the relative
+paths of their .lst files need. The test split goes flat, test/<file>.png, as in the original
+project: its test event, which the workflow must keep accepting, names test/bicycle_s_000513.png.
+So that test_lst/test.lst describes the bucket, its paths are relative to test/ (the file name
+alone; index and label unchanged), while build/data/test.lst keeps <class>/<file>.png: the class
+of s3://<bucket>/test/<file> is the label on <file>'s row of test_lst/test.lst. Two test images
+of different classes with one file name would share a key: CollidingTestKeyError, raised before
+anything is uploaded.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +18,34 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tqdm import tqdm
 
 from training.aws import client
-from training.errors import ConfigError, TrainingToolError
+from training.errors import CollidingTestKeyError, ConfigError, TrainingToolError
 from training.terraform_outputs import ENVS_DIR, output_value
 
 SPLITS = ("train", "validation", "test")
+FLAT_SPLITS = frozenset({"test"})  # uploaded as <split>/<file>, not <split>/<class>/<file>
 WORKERS = 16
 
 
 @dataclass(frozen=True)
 class Item:
-    """One file to put at one key."""
+    """One file to put at one key; `body`, when given, is uploaded instead of the file's bytes."""
 
     path: Path
     key: str
+    body: bytes | None = None
 
     @property
     def content_type(self) -> str:
         return "image/png" if self.path.suffix == ".png" else "text/plain"
+
+    def read(self) -> bytes:
+        return self.path.read_bytes() if self.body is None else self.body
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,39 @@ def channel_prefixes(prefix: str = "") -> dict[str, str]:
     return prefixes
 
 
+def _lst_rows(lst: Path) -> list[tuple[str, str, str]]:
+    """(columns before the path, path, line ending) per line; ("", "", line) for a blank line.
+
+    The path is the last tab-separated column, as in the algorithm's .lst format.
+    """
+    rows = []
+    for number, line in enumerate(lst.read_text(encoding="utf-8").splitlines(keepends=True), 1):
+        content = line.rstrip("\r\n")
+        if not content.strip():
+            rows.append(("", "", line))
+            continue
+        head, tab, relative = content.rpartition("\t")
+        if not (tab and head and relative):
+            raise ConfigError(f"{lst}:{number} is not index<TAB>label<TAB>path; run `make data`")
+        rows.append((head, relative, line[len(content) :]))
+    return rows
+
+
+def flat_names(lst: Path, relatives: Sequence[str]) -> dict[str, str]:
+    """Path in lst (<class>/<file>) -> its path in the flat split (<file>), collisions refused."""
+    owners: dict[str, str] = {}
+    for relative in relatives:
+        name = PurePosixPath(relative).name
+        other = owners.setdefault(name, relative)
+        if other != relative:
+            raise CollidingTestKeyError(
+                f"{lst} lists {other} and {relative}, which would both be uploaded as "
+                f"{name} under test/ (the test split is uploaded flat, as the original project's "
+                "test event expects); rename one of them and run `make data` again"
+            )
+    return {relative: name for name, relative in owners.items()}
+
+
 def plan(data: Path, prefix: str = "") -> list[Item]:
     """Every image listed by each split's .lst, and the .lst files, with their keys."""
     prefixes = channel_prefixes(prefix)
@@ -58,16 +106,26 @@ def plan(data: Path, prefix: str = "") -> list[Item]:
         lst = data / f"{split}.lst"
         if not lst.is_file():
             raise ConfigError(f"{lst} does not exist; run `make data` first")
-        items.append(Item(lst, f"{prefixes[f'{split}_lst']}{split}.lst"))
-        for line in lst.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                relative = line.split("\t")[2]
-                items.append(Item(data / split / relative, f"{prefixes[split]}{relative}"))
+        rows = _lst_rows(lst)
+        relatives = [relative for head, relative, _ in rows if head]
+        lst_key = f"{prefixes[f'{split}_lst']}{split}.lst"
+        if split in FLAT_SPLITS:
+            keyed = flat_names(lst, relatives)
+            body = "".join(
+                f"{head}\t{keyed[relative]}{end}" if head else end for head, relative, end in rows
+            )
+            items.append(Item(lst, lst_key, body.encode("utf-8")))
+        else:
+            keyed = {relative: relative for relative in relatives}
+            items.append(Item(lst, lst_key))
+        items.extend(
+            Item(data / split / relative, f"{prefixes[split]}{keyed[relative]}")
+            for relative in relatives
+        )
     return items
 
 
-def _digests(path: Path) -> tuple[str, str]:
-    body = path.read_bytes()
+def _digests(body: bytes) -> tuple[str, str]:
     return hashlib.md5(body, usedforsecurity=False).hexdigest(), hashlib.sha256(body).hexdigest()
 
 
@@ -105,13 +163,14 @@ def sync(
     etags = existing_etags(s3, bucket, list(channel_prefixes(prefix).values()))
 
     def upload_one(item: Item) -> bool:
-        md5, sha256 = _digests(item.path)
+        body = item.read()
+        md5, sha256 = _digests(body)
         if _unchanged(s3, bucket, item, etags.get(item.key), md5, sha256):
             return False
         s3.put_object(
             Bucket=bucket,
             Key=item.key,
-            Body=item.path.read_bytes(),
+            Body=body,
             ContentType=item.content_type,
             Metadata={"sha256": sha256},
         )

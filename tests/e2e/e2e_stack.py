@@ -28,6 +28,8 @@ BASE_THRESHOLD = 0.5
 # A subset of the shared images keeps the short training job to seconds per epoch.
 TRAIN_PER_CLASS = 100
 TEST_PER_CLASS = 10
+# The original project's test event names this key; the subset always holds its image.
+ORIGINAL_TEST_KEY = "test/bicycle_s_000513.png"
 TRAINING_EPOCHS = 2
 # Copies leave out a developer's init, state, plans and trained-model variables.
 COPY_IGNORE = shutil.ignore_patterns(
@@ -63,7 +65,8 @@ class DeployedStack:
         repo: an isolated copy holding `scripts/tf.sh`, `infra/` and `build/` (functions zips,
             Terraform plans and state under `build/terraform/local/`), so nothing here touches a
             developer's `build/terraform/local` or `infra/envs/local/.terraform`.
-        data: the converted dataset (`train.lst`, `test/<class>/*.png`, ...).
+        data: the converted dataset (`train.lst`, `test/<class>/*.png`, ...); in the bucket
+            the test images are flat (`test/<file>.png`, classes in `test_lst/test.lst`).
         env: environment for subprocesses: the AWS SDK pointed at the cloud (`AWS_ENDPOINT_URL`,
             dummy keys, region), `LOCAL_CLOUD_PORT`, `TF_BUILD_DIR`.
         variables: `-var` values every plan gets (threshold = BASE_THRESHOLD).
@@ -209,12 +212,20 @@ def isolated_repo(destination: Path) -> Path:
 
 
 def subset_images(shared_data: Path, destination: Path) -> Path:
-    """The first images of each class (sorted names), linked into an image folder."""
+    """The first images of each class (sorted names), linked into an image folder.
+
+    The test subset always holds the image of ORIGINAL_TEST_KEY (in place of its class's last).
+    """
+    original = ORIGINAL_TEST_KEY.removeprefix("test/")
     for split, count in (("train", TRAIN_PER_CLASS), ("test", TEST_PER_CLASS)):
         for class_dir in sorted((shared_data / split).iterdir()):
             target = destination / split / class_dir.name
             target.mkdir(parents=True)
-            for image in sorted(class_dir.glob("*.png"))[:count]:
+            images = sorted(class_dir.glob("*.png"))[:count]
+            wanted = class_dir / original
+            if split == "test" and wanted.is_file() and wanted not in images:
+                images = [*images[:-1], wanted]
+            for image in images:
                 (target / image.name).symlink_to(image)
     return destination
 

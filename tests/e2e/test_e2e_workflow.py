@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import DeployedStack, execute
+from e2e_stack import ORIGINAL_TEST_KEY, DeployedStack, execute
 
 from scripts.classify import TERMINAL, ResultsFile, Target, run_batch
 from training.labels import CLASSES
@@ -17,13 +17,25 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def test_keys(deployed_stack: DeployedStack) -> list[str]:
-    """The test images training.upload put under test/<class>/."""
+def test_classes(deployed_stack: DeployedStack) -> dict[str, str]:
+    """Key -> class of the test images training.upload put flat under test/.
+
+    The classes come from the uploaded test_lst/test.lst, whose paths are relative to test/.
+    """
     s3 = deployed_stack.client("s3")
     listed = s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/")
     keys = sorted(item["Key"] for item in listed.get("Contents", []))
-    assert {key.split("/")[1] for key in keys} == set(CLASSES), keys
-    return keys
+    lst = s3.get_object(Bucket=deployed_stack.bucket, Key="test_lst/test.lst")["Body"].read()
+    rows = [line.split("\t") for line in lst.decode().splitlines() if line.strip()]
+    classes = {f"test/{path}": CLASSES[int(label)] for _, label, path in rows}
+    assert sorted(classes) == keys, "test_lst/test.lst lists exactly the keys under test/"
+    assert set(classes.values()) == set(CLASSES), classes
+    return classes
+
+
+@pytest.fixture(scope="module")
+def test_keys(test_classes: dict[str, str]) -> list[str]:
+    return sorted(test_classes)
 
 
 def endpoint_answer(stack: DeployedStack, png: bytes) -> list[float]:
@@ -34,18 +46,32 @@ def endpoint_answer(stack: DeployedStack, png: bytes) -> list[float]:
     return probabilities
 
 
-def some_of_each_class(keys: list[str], per_class: int) -> list[str]:
+def some_of_each_class(classes: dict[str, str], per_class: int) -> list[str]:
     return [
         key
         for name in CLASSES
-        for key in [k for k in keys if k.startswith(f"test/{name}/")][:per_class]
+        for key in sorted(k for k, c in classes.items() if c == name)[:per_class]
     ]
 
 
+def test_the_original_projects_test_event_succeeds(deployed_stack: DeployedStack) -> None:
+    # execute() sends {"image_data": "", "s3_bucket": <bucket>, "s3_key": key}: the event
+    # of the original project, which keeps working (README, Lambda functions).
+    run = execute(deployed_stack, ORIGINAL_TEST_KEY)
+    assert run.status == "SUCCEEDED", run.described
+    assert json.loads(run.described["input"]) == {
+        "image_data": "",
+        "s3_bucket": deployed_stack.bucket,
+        "s3_key": "test/bicycle_s_000513.png",
+    }
+    assert run.output["s3_key"] == ORIGINAL_TEST_KEY
+    assert run.output["label"] in CLASSES
+
+
 def test_executions_succeed_with_the_endpoints_own_answer(
-    deployed_stack: DeployedStack, test_keys: list[str]
+    deployed_stack: DeployedStack, test_classes: dict[str, str]
 ) -> None:
-    for key in some_of_each_class(test_keys, 2):
+    for key in some_of_each_class(test_classes, 2):
         run = execute(deployed_stack, key)
         assert run.status == "SUCCEEDED", (key, run.described)
         label, confidence = run.output["label"], run.output["confidence"]

@@ -48,7 +48,7 @@ def prefix(deployed_stack: DeployedStack) -> tuple[str, list[str]]:
     )[:IMAGES]
     keys = []
     for source in sources:
-        key = prefix + source.removeprefix("test/").replace("/", "-")
+        key = prefix + source.removeprefix("test/")
         s3.copy_object(
             Bucket=deployed_stack.bucket,
             Key=key,
