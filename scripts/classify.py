@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scripts import aws_clients
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = Path("build/classify/results.jsonl")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})  # Step Functions' own
@@ -74,19 +76,13 @@ def resolve_target(env: str, state_machine_arn: str | None, bucket: str | None) 
 
 def make_clients(env: str, endpoint_url: str | None, concurrency: int) -> tuple[Any, Any]:
     """(stepfunctions, s3). ENV=local without AWS_ENDPOINT_URL means this machine's local cloud."""
-    import boto3
     from botocore.config import Config
 
-    kwargs: dict[str, Any] = {"config": Config(max_pool_connections=concurrency + 4)}
-    if env == "local":
-        port = os.environ.get("LOCAL_CLOUD_PORT", "4566")
-        endpoint_url = endpoint_url or f"http://127.0.0.1:{port}"
-        kwargs["region_name"] = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-        if "AWS_ACCESS_KEY_ID" not in os.environ:  # the local cloud accepts any credentials
-            kwargs |= {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-    if endpoint_url:
-        kwargs["endpoint_url"] = endpoint_url
-    return boto3.client("stepfunctions", **kwargs), boto3.client("s3", **kwargs)
+    config = Config(max_pool_connections=concurrency + 4)
+    return (
+        aws_clients.client("stepfunctions", env, endpoint_url, config=config),
+        aws_clients.client("s3", env, endpoint_url, config=config),
+    )
 
 
 def execution_name(key: str, attempt: int) -> str:

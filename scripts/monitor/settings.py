@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
+from scripts import aws_clients
 from scripts.monitor.errors import MonitorError
 
 DEFAULT_THRESHOLD = 0.93  # filterInferences' own default (functions/filter_inferences)
@@ -116,15 +116,4 @@ def _checked(value: float, where: str) -> float:
 
 def make_client(service: str, env: str, endpoint_url: str | None) -> Any:
     """A boto3 client; ENV=local without AWS_ENDPOINT_URL means this machine's local cloud."""
-    import boto3
-
-    kwargs: dict[str, Any] = {}
-    if env == "local":
-        port = os.environ.get("LOCAL_CLOUD_PORT", "4566")
-        endpoint_url = endpoint_url or f"http://127.0.0.1:{port}"
-        kwargs["region_name"] = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-        if "AWS_ACCESS_KEY_ID" not in os.environ:  # the local cloud accepts any credentials
-            kwargs |= {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-    if endpoint_url:
-        kwargs["endpoint_url"] = endpoint_url
-    return boto3.client(service, **kwargs)
+    return aws_clients.client(service, env, endpoint_url)
