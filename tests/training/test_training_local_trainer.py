@@ -202,6 +202,28 @@ def test_thread_count_follows_the_load_unless_set(monkeypatch, variable, load, e
     from training.local_trainer import train
 
     monkeypatch.setenv("SCONES_TORCH_THREADS", variable)
-    monkeypatch.setattr(train.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(train, "busy_cores", lambda: load)
     monkeypatch.setattr(train.os, "cpu_count", lambda: 2)
     assert train.cpu_threads() == expected
+
+
+def test_busy_cores_reads_proc_stat_not_the_lagging_load_average(tmp_path, monkeypatch):
+    from training.local_trainer import train
+
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\n")
+    assert train.cpu_times(stat) == (800, 1000)
+    assert train.cpu_times(tmp_path / "missing") is None
+    (tmp_path / "odd").write_text("intr 1 2 3\n")
+    assert train.cpu_times(tmp_path / "odd") is None
+
+    # Over the window one of two cores was busy, whatever the load average says.
+    samples = iter([(800, 1000), (900, 1200)])
+    monkeypatch.setattr(train, "cpu_times", lambda: next(samples))
+    monkeypatch.setattr(train.time, "sleep", lambda _: None)
+    monkeypatch.setattr(train.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 2)
+    assert train.busy_cores() == pytest.approx(1.0)
+
+    monkeypatch.setattr(train, "cpu_times", lambda: None)
+    assert train.busy_cores() == 9.0
