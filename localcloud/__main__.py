@@ -1,4 +1,9 @@
-"""Command line of the local cloud: `python -m localcloud up|down|status|serve`."""
+"""Command line of the local cloud: `python -m localcloud up|down|status|env|serve`.
+
+`env` prints `export NAME=value` lines (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, AWS_REGION) for the running local cloud, so that
+`eval "$(python -m localcloud env)"` points a shell, the AWS CLI, boto3 or Terraform at it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from localcloud import control
+from localcloud import control, credentials
 from localcloud.server import PortInUseError, serve
 
 EXIT_NOT_RUNNING = 3  # the LSB init-script convention for "program is not running"
@@ -15,7 +20,7 @@ EXIT_NOT_RUNNING = 3  # the LSB init-script convention for "program is not runni
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "serve"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "serve"])
     parser.add_argument("--port", type=int, default=None, help="default: $LOCAL_CLOUD_PORT or 4566")
     parser.add_argument("--state-dir", type=Path, default=None, help="serve only: state dir")
     parser.add_argument("--timeout", type=float, default=60.0, help="up: seconds to wait")
@@ -33,8 +38,16 @@ def main(argv: list[str] | None = None) -> int:
             took = f" in {time.monotonic() - began:.1f} s" if process else ""
             print(f"local cloud {verb}{took}: {control.endpoint_url(port)} (pid {pid})")
             print(f"log: {control.Paths.of(port).log_file}")
-            print("point tools at it with:")
-            print(f"  {control.exports(port)}")
+            print("point a shell, the AWS CLI, boto3 or Terraform at it with:")
+            print(f'  eval "$(python -m localcloud env --port {port})"   (or: make -s local-env)')
+            return 0
+        if args.command == "env":
+            if control.running_pid(port) is None:
+                raise control.LocalCloudError(
+                    f"no local cloud of ours runs on port {port}: start it with 'make local-up' "
+                    f"(python -m localcloud up --port {port})"
+                )
+            print(control.exports(port))
             return 0
         if args.command == "down":
             stopped = control.stop(port)
@@ -46,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"local cloud not running on port {port}")
         return EXIT_NOT_RUNNING
-    except (control.LocalCloudError, PortInUseError) as error:
+    except (control.LocalCloudError, PortInUseError, credentials.CredentialsFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -10,12 +10,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localcloud import auth, credentials
 from localcloud.server import HEALTH_PATH, PortInUseError
 
 HOST = "127.0.0.1"
@@ -44,12 +43,32 @@ def endpoint_url(port: int) -> str:
     return f"http://{HOST}:{port}"
 
 
-def exports(port: int) -> str:
-    """The shell line that points the AWS CLI, boto3 and Terraform users at the local cloud."""
-    return (
-        f"export AWS_ENDPOINT_URL={endpoint_url(port)} AWS_ACCESS_KEY_ID=test "
-        "AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1"
-    )
+# Variables that would make an SDK sign with something other than the issued key.
+UNSET_FOR_LOCAL = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+def issued_credentials(port: int, state_root: Path | None = None) -> credentials.Credentials:
+    """The key the local cloud on this port issued; CredentialsFileError when none runs."""
+    return credentials.read(credentials.path_in(Paths.of(port, state_root).state_dir))
+
+
+def aws_env(port: int, state_root: Path | None = None) -> dict[str, str]:
+    """AWS_ENDPOINT_URL, the issued key and the region, for a subprocess or os.environ."""
+    return issued_credentials(port, state_root).env(endpoint_url(port))
+
+
+def exports(port: int, state_root: Path | None = None) -> str:
+    """Shell lines that point the AWS CLI, boto3 and Terraform at the local cloud on port.
+
+    `eval "$(python -m localcloud env)"` runs them. Values are shell-quoted; the secret is
+    URL-safe base64 and the URL has no spaces, but quoting keeps that from mattering.
+    """
+    import shlex
+
+    lines = [f"unset {' '.join(UNSET_FOR_LOCAL)}"]
+    for name, value in aws_env(port, state_root).items():
+        lines.append(f"export {name}={shlex.quote(value)}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -69,13 +88,22 @@ class Paths:
         return self.state_dir / "server.log"
 
 
-def health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
-    """The server's health record, or None when nothing (or not ours) answers."""
+def health(
+    port: int, timeout: float = 1.0, state_root: Path | None = None
+) -> dict[str, Any] | None:
+    """The server's health record, or None when nothing (or not ours) answers.
+
+    The request is signed with the key in this state root's credentials file, so a server
+    that answers is the one that wrote it.
+    """
     try:
-        with urllib.request.urlopen(endpoint_url(port) + HEALTH_PATH, timeout=timeout) as resp:
-            record: dict[str, Any] = json.loads(resp.read())
-            return record
-    except (OSError, ValueError):
+        key = issued_credentials(port, state_root)
+        status, body = auth.signed_request(endpoint_url(port) + HEALTH_PATH, key, timeout=timeout)
+        if status != 200:
+            return None
+        record: dict[str, Any] = json.loads(body)
+        return record
+    except (OSError, ValueError, credentials.CredentialsFileError):
         return None
 
 
@@ -136,11 +164,13 @@ def start(
     """
     paths = Paths.of(port, state_root)
     pid = running_pid(port, state_root)
-    if pid is not None and health(port) is not None:
+    if pid is not None and health(port, state_root=state_root) is not None:
         return pid, None
     if not port_is_free(port):
         raise PortInUseError(HOST, port)
     paths.state_dir.mkdir(parents=True, exist_ok=True)
+    paths.state_dir.chmod(0o700)
+    credentials.remove(credentials.path_in(paths.state_dir))  # a dead server's key
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
     with paths.log_file.open("ab") as log:
@@ -165,7 +195,7 @@ def start(
     paths.pid_file.write_text(f"{process.pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if health(port, timeout=0.5) is not None:
+        if health(port, timeout=0.5, state_root=state_root) is not None:
             return process.pid, process
         if process.poll() is not None:
             paths.pid_file.unlink(missing_ok=True)
@@ -220,4 +250,5 @@ def stop(port: int, state_root: Path | None = None, grace: float = 10.0) -> bool
         return False
     _kill_group(pid, grace)
     paths.pid_file.unlink(missing_ok=True)
+    credentials.remove(credentials.path_in(paths.state_dir))  # if it was killed, not stopped
     return True

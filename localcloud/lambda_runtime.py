@@ -277,12 +277,9 @@ class Worker:
             "TZ": ":UTC",
             "AWS_ENDPOINT_URL": ctx.endpoint_url,
             **dict(spec.env),
-            # Reserved by AWS: a function's own environment cannot override these.
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_SESSION_TOKEN": "test",
-            "AWS_REGION": ctx.region,
-            "AWS_DEFAULT_REGION": ctx.region,
+            # Reserved by AWS: a function's own environment cannot override these. The key is
+            # the one this local cloud issued, as Lambda hands the execution role's to a function.
+            **{k: v for k, v in ctx.aws_env().items() if k != "AWS_ENDPOINT_URL"},
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": spec.version,

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from localcloud.credentials import Credentials
+
 # Every patch of moto internals in this package was written against this release.
 MOTO_VERSION = "5.2.5"
 
@@ -38,6 +40,8 @@ class LocalCloudContext:
 
     state_dir: Path  # .localcloud/<port>: this server's own scratch space
     port: int
+    # The key this server issued at start; every request must be signed with it.
+    credentials: Credentials = field(default_factory=Credentials.issue)
     region: str = "us-east-1"
     account_id: str = "123456789012"
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("localcloud"))
@@ -47,6 +51,10 @@ class LocalCloudContext:
     def endpoint_url(self) -> str:
         """Where code running outside the server (workers, containers) reaches the local cloud."""
         return f"http://127.0.0.1:{self.port}"
+
+    def aws_env(self) -> dict[str, str]:
+        """The environment an SDK needs to call this server: what AWS gives a role's compute."""
+        return self.credentials.env(self.endpoint_url, self.region)
 
     def child_logger(self, name: str) -> logging.Logger:
         return self.logger.getChild(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from localcloud import auth, credentials
 from localcloud.plugin import LocalCloudContext, install_plugins
 
 HEALTH_PATH = "/_localcloud/health"
@@ -21,6 +23,10 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # WSGI's types, spelled out: werkzeug's own aliases are private.
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class NotLoopbackError(ValueError):
+    """The server was asked to listen on an address other machines could reach."""
 
 
 class PortInUseError(RuntimeError):
@@ -77,14 +83,42 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _require_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise NotLoopbackError(
+            f"the local cloud listens on loopback only (127.0.0.1 or ::1), not {host!r}: it runs "
+            "Lambda code as your user, and nothing outside this machine may reach it."
+        )
+
+
+def _isolate_environment(ctx: LocalCloudContext) -> None:
+    """The server's own SDK calls, and every child it starts, use the key it issued.
+
+    The developer's real AWS credentials, profile and endpoint overrides are dropped from the
+    server's environment, so nothing the local cloud runs can reach (or bill) a real account.
+    """
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ.update(ctx.aws_env())
+    # moto's Step Functions interpreter and our Lambda workers find the server through this.
+    os.environ["MOTO_PORT"] = str(ctx.port)
+
+
 def serve(port: int, state_dir: Path, host: str = "127.0.0.1") -> None:
     """Run the server in the foreground until SIGTERM/SIGINT; plugins clean up on the way out."""
+    _require_loopback(host)
     state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.chmod(0o700)  # Lambda bundles, models and the credentials file are the user's
     logger = _configure_logging(state_dir)
-    # moto's Step Functions interpreter and our Lambda workers find the server through these.
-    os.environ["MOTO_PORT"] = str(port)
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    ctx = LocalCloudContext(state_dir=state_dir, port=port, logger=logger)
+    issued = credentials.Credentials.issue()
+    ctx = LocalCloudContext(state_dir=state_dir, port=port, logger=logger, credentials=issued)
+    _isolate_environment(ctx)
+    credentials_file = credentials.path_in(state_dir)
+    ctx.on_shutdown(lambda: credentials.remove(credentials_file))
 
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import (
@@ -96,7 +130,12 @@ def serve(port: int, state_dir: Path, host: str = "127.0.0.1") -> None:
 
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
     plugins = install_plugins(ctx)
-    app = _with_health(DomainDispatcherApplication(create_backend_app), ctx, plugins)
+    app = auth.guard(
+        _with_health(DomainDispatcherApplication(create_backend_app), ctx, plugins),
+        port,
+        issued,
+        logger.getChild("auth"),
+    )
 
     try:
         server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
@@ -106,7 +145,28 @@ def serve(port: int, state_dir: Path, host: str = "127.0.0.1") -> None:
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     signal.signal(signal.SIGINT, _stop_on_sigterm)
-    logger.info("local cloud serving on http://%s:%d (pid %d)", host, port, os.getpid())
+    # Written only once the port is ours: a client that reads it finds this server answering.
+    credentials.write(
+        credentials_file,
+        issued,
+        endpoint_url=ctx.endpoint_url,
+        region=ctx.region,
+        port=port,
+        pid=os.getpid(),
+    )
+    logger.info(
+        "local cloud serving on http://%s:%d (pid %d), loopback only: requests must name "
+        "127.0.0.1:%d, localhost:%d or [::1]:%d and be signed (SigV4) with the key in %s "
+        "(mode 0600; `python -m localcloud env --port %d` prints it as exports)",
+        host,
+        port,
+        os.getpid(),
+        port,
+        port,
+        port,
+        credentials_file,
+        port,
+    )
     try:
         server.serve_forever()
     finally:

@@ -10,7 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from localcloud.asl_validation import Diagnostic, validate_definition
-from localcloud.plugin import LocalCloudContext, patch_attribute, require_moto_version
+from localcloud.plugin import (
+    LocalCloudContext,
+    MotoVersionError,
+    patch_attribute,
+    require_moto_version,
+)
 
 # The moto attributes this module patches or adds; tests/localcloud checks they still fit.
 PATCHED = {
@@ -24,7 +29,7 @@ PATCHED = {
         "start_execution",
         "_validate_definition",
     ],
-    "moto.stepfunctions.parser...state_task.lambda_eval_utils": ["boto_client_for"],
+    "moto.stepfunctions.parser.asl (14 modules, _BOTO_CLIENT_USERS)": ["boto_client_for"],
 }
 
 
@@ -109,7 +114,7 @@ def install(ctx: LocalCloudContext) -> None:
     def patch_interpreter() -> None:
         log = ctx.child_logger("stepfunctions")
         try:
-            _patch_interpreter()
+            _patch_interpreter(ctx)
             log.info("Step Functions interpreter patched")
         except Exception:  # in a thread nobody joins: say it loudly in the server log
             log.exception("Step Functions interpreter NOT patched; executions will misbehave")
@@ -120,7 +125,7 @@ def install(ctx: LocalCloudContext) -> None:
     ctx.child_logger("stepfunctions").info("Step Functions validation and versions installed")
 
 
-def _patch_interpreter() -> None:
+def _patch_interpreter(ctx: LocalCloudContext) -> None:
     from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -149,25 +154,88 @@ def _patch_interpreter() -> None:
     patch_attribute(
         StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_on_create)
     )
-    _reuse_lambda_clients()
+    _sign_interpreter_calls(ctx)
 
 
-def _reuse_lambda_clients() -> None:
-    """One boto3 Lambda client per region instead of one per task: a fifth of each execution."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+# Every module of moto 5.2.5's interpreter that imported boto_client_for by name (found with
+# `grep -rn "import boto_client_for" moto/stepfunctions/parser`); each needs the patched one.
+_BOTO_CLIENT_USERS = tuple(
+    "moto.stepfunctions.parser.asl." + name
+    for name in (
+        "utils.boto_client",
+        "component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+        "component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
+        "component.state.exec.state_task.lambda_eval_utils",
+        *(
+            f"component.state.exec.state_task.service.state_task_service_{service}"
+            for service in (
+                "aws_sdk",
+                "batch",
+                "dynamodb",
+                "ecs",
+                "events",
+                "glue",
+                "sfn",
+                "sns",
+                "sqs",
+                "unsupported",
+            )
+        ),
+    )
+)
 
-    original: Callable[..., Any] = getattr(lambda_eval_utils, "boto_client_for")  # noqa: B009
+
+def _sign_interpreter_calls(ctx: LocalCloudContext) -> None:
+    """The interpreter's calls to Lambda, S3, DynamoDB... signed with the issued key.
+
+    moto's boto_client_for (asl/utils/boto_client.py) builds a new client per task, signed
+    with the constant key "ak"/"sk" and sent to localhost:MOTO_PORT. The local cloud refuses
+    that key, so every module's reference is replaced by one that signs with the issued key,
+    and keeps one client per (region, service): creating one was a fifth of an execution.
+    """
+    import importlib
+
+    from botocore.config import Config
+
+    first = importlib.import_module(_BOTO_CLIENT_USERS[0])
+    original: Callable[..., Any] = first.boto_client_for
+    # The interpreter's own settings: no SDK retries (Retry is the state machine's), its timeout.
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    config = Config(
+        parameter_validation=False,
+        retries={"max_attempts": 0, "total_max_attempts": 1},
+        connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+        read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+        max_pool_connections=32,
+    )
     clients: dict[tuple[str, str], Any] = {}
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        import boto3
+
         # moto ignores state_credentials (no cross-account roles locally), so the key omits it.
         with lock:  # creating boto3 clients is not thread-safe; using one is
             if (region, service) not in clients:
-                clients[region, service] = original(region, service, state_credentials)
+                clients[region, service] = boto3.session.Session().client(
+                    service,
+                    region_name=region,
+                    endpoint_url=ctx.endpoint_url,
+                    aws_access_key_id=ctx.credentials.access_key_id,
+                    aws_secret_access_key=ctx.credentials.secret_access_key,
+                    config=config,
+                )
             return clients[region, service]
 
-    patch_attribute(lambda_eval_utils, "boto_client_for", boto_client_for)
+    for name in _BOTO_CLIENT_USERS:
+        module = importlib.import_module(name)
+        if getattr(module, "boto_client_for", None) is not original:
+            raise MotoVersionError(
+                f"{name} no longer imports moto's boto_client_for; review the localcloud patch "
+                "that signs the Step Functions interpreter's calls"
+            )
+        patch_attribute(module, "boto_client_for", boto_client_for)
 
 
 def _interpreter_diagnostics(definition: str) -> list[Diagnostic]:

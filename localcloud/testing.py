@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localcloud import control
+from localcloud import auth, control, credentials
 
 REGION = "us-east-1"
 
@@ -23,32 +23,52 @@ class RunningCloud:
     port: int
     pid: int
     state_dir: Path
+    credentials: credentials.Credentials
 
     @property
     def log_file(self) -> Path:
         return self.state_dir / "server.log"
 
+    @property
+    def state_root(self) -> Path:
+        return self.state_dir.parent
+
     def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client for this server, with the dummy credentials it accepts."""
+        """A boto3 client for this server, signed with the key it issued."""
         import boto3
 
-        return boto3.client(
+        return boto3.session.Session().client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            aws_access_key_id=self.credentials.access_key_id,
+            aws_secret_access_key=self.credentials.secret_access_key,
             **kwargs,
         )
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point a subprocess's AWS SDK and CLI here."""
+        """Environment variables that point a subprocess's AWS SDK, CLI and tools here.
+
+        The same values `python -m localcloud env` prints, which LOCAL_CLOUD_HOME and
+        LOCAL_CLOUD_PORT let a subprocess (scripts/tf.sh, make) find for itself.
+        """
         return {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": REGION,
+            **control.aws_env(self.port, self.state_root),
+            "LOCAL_CLOUD_HOME": str(self.state_root),
+            "LOCAL_CLOUD_PORT": str(self.port),
         }
+
+    def request(
+        self,
+        path: str,
+        method: str = "GET",
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """(status, body) of a signed request to one of the server's own URLs (moto-api)."""
+        return auth.signed_request(
+            self.endpoint_url + path, self.credentials, method, body, headers
+        )
 
 
 @contextlib.contextmanager
@@ -66,7 +86,8 @@ def running_local_cloud(
         port = port or control.free_port()
         pid, process = control.start(port, state_root=state_root, timeout=timeout)
         try:
-            yield RunningCloud(control.endpoint_url(port), port, pid, state_root / str(port))
+            key = control.issued_credentials(port, state_root)
+            yield RunningCloud(control.endpoint_url(port), port, pid, state_root / str(port), key)
         finally:
             control.stop(port, state_root=state_root)
             if process is not None:
