@@ -26,17 +26,16 @@ AUTO_APPROVE ?= 0
 LOCAL_CLOUD_PORT ?= 4566
 export LOCAL_CLOUD_PORT
 
-# With ENV=local, the targets that talk to AWS point at the local cloud, with dummy credentials,
-# unless the caller's environment already says otherwise. Other environments use the caller's
-# AWS configuration untouched.
+# With ENV=local, the targets that talk to AWS point at the local cloud with the key it issued
+# when it started (`python -m localcloud env` prints it; the caller's own AWS credentials,
+# profile and session token are dropped). It fails, saying so, when no local cloud runs.
+# Other environments use the caller's AWS configuration untouched.
 ifeq ($(ENV),local)
-AWS_ENV := AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$(LOCAL_CLOUD_PORT)} \
-	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-test} \
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
+AWS_ENV := lc_env="$$($(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT))" && eval "$$lc_env" &&
 endif
 
 .PHONY: help venv test lint format package data upload train train-local evaluate \
-        init plan apply destroy local-up local-down local-status classify monitor demo bench clean
+        init plan apply destroy local-up local-down local-status local-env classify monitor demo bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -86,13 +85,13 @@ init: ## terraform init of infra/envs/ENV (provider from a local mirror when the
 	scripts/tf.sh init $(ENV)
 
 plan: package ## Plan ENV (default local) into build/terraform/ENV.tfplan
-	scripts/tf.sh plan $(ENV)
+	$(AWS_ENV) scripts/tf.sh plan $(ENV)
 
 apply: ## Apply exactly the saved plan of ENV (make plan first)
-	scripts/tf.sh apply $(ENV)
+	$(AWS_ENV) scripts/tf.sh apply $(ENV)
 
 destroy: ## Destroy ENV (asks unless AUTO_APPROVE=1)
-	AUTO_APPROVE=$(AUTO_APPROVE) scripts/tf.sh destroy $(ENV)
+	$(AWS_ENV) AUTO_APPROVE=$(AUTO_APPROVE) scripts/tf.sh destroy $(ENV)
 
 local-up: venv ## Start the local cloud in the background (127.0.0.1, LOCAL_CLOUD_PORT, default 4566)
 	$(PY) -m localcloud up --port $(LOCAL_CLOUD_PORT)
@@ -102,6 +101,9 @@ local-down: venv ## Stop the local cloud that local-up started, with its Lambda 
 
 local-status: venv ## Say whether the local cloud runs (exit 0) or not (exit 3)
 	$(PY) -m localcloud status --port $(LOCAL_CLOUD_PORT)
+
+local-env: venv ## Print export lines for the local cloud's endpoint and key: eval "$$(make -s local-env)"
+	@$(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT)
 
 classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, with ENV's state machine
 	@test -n "$(KEY)$(PREFIX)" || { echo "give KEY=test/bicycle_s_000513.png or PREFIX=test/" >&2; exit 2; }

@@ -209,6 +209,12 @@ def parse_signature(environ: dict[str, Any], query_pairs: list[tuple[str, str]])
             expires = int(query.get("X-Amz-Expires", ""))
         except ValueError:
             raise RefusedError("signature", "X-Amz-Expires must be a number of seconds.") from None
+    elif "AWSAccessKeyId" in query or "Signature" in query:
+        raise RefusedError(
+            "signature",
+            "Signature Version 2 is not accepted: sign with SigV4 (for boto3 presigned S3 URLs, "
+            "Config(signature_version='s3v4')).",
+        )
     else:
         raise RefusedError("missing", "Missing Authentication Token")
     key_id, _, scope = credential.partition("/")

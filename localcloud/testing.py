@@ -25,6 +25,12 @@ class RunningCloud:
     state_dir: Path
     credentials: credentials.Credentials
 
+    @classmethod
+    def attach(cls, port: int, state_root: Path, pid: int = 0) -> RunningCloud:
+        """The server already running on port under state_root, with the key it issued."""
+        key = control.issued_credentials(port, state_root)
+        return cls(control.endpoint_url(port), port, pid, state_root / str(port), key)
+
     @property
     def log_file(self) -> Path:
         return self.state_dir / "server.log"
@@ -86,8 +92,7 @@ def running_local_cloud(
         port = port or control.free_port()
         pid, process = control.start(port, state_root=state_root, timeout=timeout)
         try:
-            key = control.issued_credentials(port, state_root)
-            yield RunningCloud(control.endpoint_url(port), port, pid, state_root / str(port), key)
+            yield RunningCloud.attach(port, state_root, pid)
         finally:
             control.stop(port, state_root=state_root)
             if process is not None:

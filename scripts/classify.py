@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             args.timeout,
             args.retry_failed,
         )
-    except ClassifyError as error:
+    except (ClassifyError, aws_clients.LocalCloudNotRunningError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), f"-> {args.results}")

@@ -16,7 +16,8 @@
 #
 # Backends: dev and prod read infra/envs/<env>/backend.hcl (skipped with -backend=false); local
 # keeps its state under build/terraform/local/. LOCAL_CLOUD_PORT (default 4566) sets the local
-# cloud URL of the local root through TF_VAR_local_cloud_endpoint.
+# cloud URL of the local root through TF_VAR_local_cloud_endpoint; its key comes from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, which `make` sets from `python -m localcloud env`.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -107,9 +108,13 @@ check_zips() {
   fi
 }
 
-# The local root needs the local cloud answering: say so before the provider retries.
+# The local root needs the local cloud answering, and its key: say so before the provider
+# retries. The key comes from the environment, as `make` sets it (eval "$(make -s local-env)").
 require_local_cloud() {
   [[ "$ENV" == "local" ]] || return 0
+  if [[ -z "${AWS_ACCESS_KEY_ID:-}" || -z "${AWS_SECRET_ACCESS_KEY:-}" ]]; then
+    die "no local cloud key in the environment: run this through make (make plan), or first: eval \"\$(make -s local-env)\""
+  fi
   local hostport="${TF_VAR_local_cloud_endpoint#*://}"
   hostport="${hostport%%/*}"
   local host="${hostport%:*}" port="${hostport##*:}"

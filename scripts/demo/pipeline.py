@@ -97,18 +97,12 @@ def point_sdk_at(port: int) -> str:
     """This process's boto3 (and the CLIs run in it) talks to the local cloud only."""
     from localcloud import control
 
-    url = control.endpoint_url(port)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+    for name in control.UNSET_FOR_LOCAL:
         os.environ.pop(name, None)
-    os.environ |= {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "LOCAL_CLOUD_PORT": str(port),
-    }
-    return url
+    # The key the local cloud issued at start, as `python -m localcloud env` prints it.
+    local = control.aws_env(port)
+    os.environ |= {**local, "LOCAL_CLOUD_PORT": str(port)}
+    return local["AWS_ENDPOINT_URL"]
 
 
 class Demo:
@@ -133,9 +127,9 @@ class Demo:
                 "its own: stop that one (`make local-down`) or run the demo on another port "
                 f"(`make demo LOCAL_CLOUD_PORT={self.port + 1}`)"
             )
-        url = point_sdk_at(self.port)
         began = time.monotonic()
         pid, _ = control.start(self.port, control.default_state_root())
+        url = point_sdk_at(self.port)
         print(f"    {url} (pid {pid}) up in {time.monotonic() - began:.1f} s")
 
     def stop_cloud(self) -> None:

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -170,19 +169,16 @@ class DeployedStack:
     def inject_fault(self, fault: str, count: int, endpoint: str | None = None) -> None:
         """The next `count` invocations of the endpoint fail with `fault` (throttle, ...)."""
         body = {"EndpointName": endpoint or self.endpoint_name, "Fault": fault, "Count": count}
-        request = urllib.request.Request(
-            self.endpoint_url + FAULTS_PATH,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
+        self._faults("POST", json.dumps(body).encode())
 
     def clear_faults(self) -> None:
-        request = urllib.request.Request(self.endpoint_url + FAULTS_PATH, method="DELETE")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
+        self._faults("DELETE")
+
+    def _faults(self, method: str, body: bytes = b"") -> None:
+        headers = {"Content-Type": "application/json"}
+        status, answer = self.cloud.request(FAULTS_PATH, method, body, headers)
+        if status != 200:
+            raise StackError(f"{method} {FAULTS_PATH} answered {status}: {answer!r}")
 
     def run_module(self, module: str, *args: str, timeout: float = 900) -> str:
         """`python -m <module> <args>` against the cloud (a project CLI); returns its stdout."""

@@ -37,3 +37,11 @@ def lambda_role(local_cloud: RunningCloud) -> str:
         RoleName="localcloud-test-lambda", AssumeRolePolicyDocument=ASSUME_LAMBDA
     )["Role"]["Arn"]
     return role
+
+
+@pytest.fixture
+def local_cloud_env(local_cloud: RunningCloud, monkeypatch: pytest.MonkeyPatch) -> RunningCloud:
+    """This process's tools (ENV=local) find the session's server, as `make` would point them."""
+    for name, value in local_cloud.env().items():
+        monkeypatch.setenv(name, value)
+    return local_cloud

@@ -93,8 +93,9 @@ def records(path: Path) -> list[dict[str, object]]:
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_batch_accounts_for_every_image_then_resumes_only_the_unfinished(
-    local_cloud: RunningCloud, target: classify.Target, tmp_path: Path
+    local_cloud_env: RunningCloud, target: classify.Target, tmp_path: Path
 ) -> None:
+    local_cloud = local_cloud_env
     sfn, s3 = classify.make_clients("local", local_cloud.endpoint_url, 4)
     results = classify.ResultsFile(tmp_path / "results.jsonl")
     # A batch killed earlier: one image finished, one started (its execution really began),
@@ -137,8 +138,9 @@ def test_batch_accounts_for_every_image_then_resumes_only_the_unfinished(
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_single_key_prints_the_outcome(
-    local_cloud: RunningCloud, target: classify.Target, capsys: pytest.CaptureFixture[str]
+    local_cloud_env: RunningCloud, target: classify.Target, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    local_cloud = local_cloud_env
     argv = ["--key", KEYS[0], "--state-machine-arn", target.state_machine_arn,
             "--bucket", target.bucket, "--endpoint-url", local_cloud.endpoint_url]  # fmt: skip
     assert classify.main(argv) == 0

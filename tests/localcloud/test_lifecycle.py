@@ -41,8 +41,10 @@ def test_up_status_down(home: Path) -> None:
     port = control.free_port()
     up = cli("up", "--port", str(port), home=home)
     assert up.returncode == 0, up.stderr
-    assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in up.stdout
+    assert f'eval "$(python -m localcloud env --port {port})"' in up.stdout
     pid = int((home / str(port) / "server.pid").read_text())
+    issued = control.issued_credentials(port, home)
+    assert issued.secret_access_key not in up.stdout  # the secret goes to a file, not a log
 
     again = cli("up", "--port", str(port), home=home)
     assert again.returncode == 0 and "already running" in again.stdout
@@ -84,7 +86,7 @@ def test_down_never_signals_a_process_that_is_not_ours(home: Path) -> None:
 def test_down_also_stops_lambda_workers(home: Path) -> None:
     port = control.free_port()
     assert cli("up", "--port", str(port), home=home).returncode == 0
-    cloud = RunningCloud(control.endpoint_url(port), port, 0, home / str(port))
+    cloud = RunningCloud.attach(port, home)
     role = cloud.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
     source = "import os\n\ndef lambda_handler(event, context):\n    return os.getpid()\n"
     create_function(cloud, role["Role"]["Arn"], "pid", source)

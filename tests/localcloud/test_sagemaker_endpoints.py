@@ -9,8 +9,6 @@ import re
 import tarfile
 import textwrap
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,18 +320,12 @@ def test_tags_can_be_read_and_added_on_every_resource(sagemaker: Any, serving: s
 
 
 def faults(cloud: RunningCloud, method: str, spec: dict[str, Any] | None = None) -> Any:
-    """Call the local cloud's fault-injection URL; returns (status, JSON body)."""
-    request = urllib.request.Request(
-        f"{cloud.endpoint_url}/moto-api/localcloud/sagemaker/faults",
-        data=json.dumps(spec).encode() if spec is not None else None,
-        method=method,
-        headers={"Content-Type": "application/json"},
+    """Call the local cloud's fault-injection URL (signed); returns (status, JSON body)."""
+    body = json.dumps(spec).encode() if spec is not None else b""
+    status, answer = cloud.request(
+        "/moto-api/localcloud/sagemaker/faults", method, body, {"Content-Type": "application/json"}
     )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+    return status, json.loads(answer)
 
 
 def test_injected_throttling_then_recovery(cloud: RunningCloud, runtime: Any, serving: str) -> None:

@@ -36,8 +36,6 @@ variable "artifact" { type = string }
 
 provider "aws" {
   region                      = "us-east-1"
-  access_key                  = "test"
-  secret_key                  = "test"
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
@@ -205,7 +203,12 @@ def terraform(cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory) -> 
         '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
         '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
     )
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(folder / "terraformrc"), "TF_IN_AUTOMATION": "1"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **cloud.env(),  # the provider signs with the key this cloud issued
+        "TF_CLI_CONFIG_FILE": str(folder / "terraformrc"),
+        "TF_IN_AUTOMATION": "1",
+    }
     tf = Terraform(folder, env, cloud.endpoint_url)
     init = tf.run("init")
     assert init.returncode == 0, init.stderr

@@ -9,15 +9,13 @@ variable "local_cloud_endpoint" {
   }
 }
 
-# The only difference from dev and prod: every service is the local cloud, with dummy
-# credentials and no calls to the real AWS.
+# The only difference from dev and prod: every service is the local cloud and nothing calls
+# the real AWS. The key is the one the local cloud issued when it started, read from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (`make` sets them from `python -m localcloud env`).
 provider "aws" {
-  #checkov:skip=CKV_AWS_41:Dummy credentials of the local cloud, not AWS keys.
   region = var.region
 
   allowed_account_ids = [var.account_id]
-  access_key          = "test"
-  secret_key          = "test"
 
   skip_credentials_validation = true
   skip_metadata_api_check     = true
