@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
+from localcloud import names, paths
 from localcloud.plugin import LocalCloudContext, patch_attribute, require_moto_version
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
@@ -38,7 +40,11 @@ LOG_TAIL_BYTES = 4096  # what AWS returns in X-Amz-Log-Result
 PATCHED = {
     "moto.awslambda.models.LambdaFunction": [
         "invoke(self, body, request_headers, response_headers)"
-    ]
+    ],
+    "moto.awslambda.models.LambdaBackend": [
+        "create_function(self, spec)",
+        "publish_layer_version(self, spec)",
+    ],
 }
 
 
@@ -185,6 +191,8 @@ def _link_packages(target: Path, names: tuple[str, ...]) -> list[str]:
 
 
 def _extract(zip_bytes: bytes, target: Path) -> None:
+    # target is checked by Bundles; zipfile itself keeps members inside it (it drops ".." and
+    # leading "/" from member names, and writes symlink entries as plain files).
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
     staging.mkdir(parents=True)
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
@@ -213,7 +221,12 @@ class Bundles:
 
     def sys_path(self, spec: FunctionSpec, host_fallback: bool) -> tuple[Path, list[str]]:
         """Extract the function once per bundle; returns (task root, sys.path entries)."""
-        bundle = self._root / re.sub(r"[^A-Za-z0-9_.-]", "_", spec.name) / spec.bundle_id
+        # CreateFunction admits only [a-zA-Z0-9-_] names (or ARNs: their ":" become "_").
+        folder = re.sub(r"[^A-Za-z0-9_-]", "_", spec.name)
+        try:
+            bundle = paths.inside(self._root, folder, spec.bundle_id)
+        except paths.PathOutsideRootError as error:
+            raise LambdaRuntimeError(f"{spec.name}: {error}") from error
         task, opt = bundle / "task", bundle / "opt"
         with self._lock:
             if not task.exists():
@@ -266,7 +279,7 @@ class Worker:
     ) -> None:
         self.spec = spec
         self.id = uuid.uuid4().hex
-        self.log_path = task.parent / "logs" / f"{self.id}.log"
+        self.log_path = paths.inside(task.parent, "logs", f"{self.id}.log")
         self.log_path.parent.mkdir(exist_ok=True)
         self.log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{self.id}"
         self.invocations = 0
@@ -541,5 +554,32 @@ def install(ctx: LocalCloudContext) -> None:
         return runtime.invoke(self, body, request_headers, response_headers)
 
     patch_attribute(LambdaFunction, "invoke", invoke)
+    _check_names_on_create()
     ctx.on_shutdown(runtime.shutdown)
     ctx.child_logger("lambda").info("Lambda runtime installed (workers under %s)", ctx.state_dir)
+
+
+def _check_names_on_create() -> None:
+    """CreateFunction and PublishLayerVersion refuse names outside AWS's patterns, as AWS does.
+
+    moto 5.2.5 checks neither, and the function name becomes a folder of extracted code.
+    """
+    from moto.awslambda.models import LambdaBackend
+
+    create_function = LambdaBackend.create_function
+    publish_layer_version = LambdaBackend.publish_layer_version
+    if getattr(create_function, "__module__", "") == __name__:
+        return  # installed already (a second server in this process)
+
+    def checked_create_function(self: Any, spec: dict[str, Any]) -> Any:
+        names.raise_lambda(names.function_name_violations(spec.get("FunctionName")))
+        return create_function(self, spec)
+
+    def checked_publish_layer_version(self: Any, spec: dict[str, Any]) -> Any:
+        # The name arrives as a URL path segment, still percent-encoded in server mode.
+        name = spec.get("LayerName")
+        names.raise_lambda(names.LAYER_NAME.violations(unquote(name) if name else name))
+        return publish_layer_version(self, spec)
+
+    patch_attribute(LambdaBackend, "create_function", checked_create_function)
+    patch_attribute(LambdaBackend, "publish_layer_version", checked_publish_layer_version)

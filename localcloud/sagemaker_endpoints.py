@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from localcloud import sagemaker_capture, sagemaker_moto, sagemaker_runtime
+from localcloud import names, paths, sagemaker_capture, sagemaker_moto, sagemaker_runtime
 from localcloud.plugin import LocalCloudContext
 from localcloud.sagemaker_training import IMAGE_CLASSIFICATION_IMAGE
 
@@ -257,10 +257,10 @@ class EndpointService:
                 "and that the training job completed."
             ) from error
         sha = hashlib.sha256(data).hexdigest()
-        target = self.models_root / sha
+        target = paths.inside(self.models_root, sha)
         if target.is_dir():
             return target, sha
-        staging = self.models_root / f".{sha}.{threading.get_ident()}"
+        staging = paths.inside(self.models_root, f".{sha}.{threading.get_ident()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
@@ -361,11 +361,21 @@ def _moto_backend_class() -> Any:
 
 
 def _create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, tags: Any) -> Any:
+    names.raise_sagemaker(
+        names.ENDPOINT_NAME.violations(endpoint_name)
+        + names.ENDPOINT_CONFIG_NAME.violations(endpoint_config_name)
+    )
     create = sagemaker_moto.original(_moto_backend_class(), "create_endpoint")
     endpoint = create(self, endpoint_name, endpoint_config_name, tags)
     endpoint.endpoint_status = "Creating"
     service().deploy(self, endpoint, endpoint_config_name, update=False)
     return endpoint
+
+
+def _create_endpoint_config(self: Any, endpoint_config_name: str, *args: Any, **kwargs: Any) -> Any:
+    names.raise_sagemaker(names.ENDPOINT_CONFIG_NAME.violations(endpoint_config_name))
+    create = sagemaker_moto.original(_moto_backend_class(), "create_endpoint_config")
+    return create(self, endpoint_config_name, *args, **kwargs)
 
 
 def _update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
@@ -442,6 +452,7 @@ def _describe_model_response(self: Any) -> Any:
 def _create_model_response(self: Any) -> Any:
     from moto.sagemaker.responses import SageMakerResponse
 
+    names.raise_sagemaker(names.MODEL_NAME.violations(self._get_param("ModelName")))
     result = sagemaker_moto.original(SageMakerResponse, "create_model")(self)
     # moto 5.2.5 drops EnableNetworkIsolation (always False): Terraform would replace the model
     # on every plan of a config that sets it.
@@ -472,6 +483,7 @@ def install(ctx: LocalCloudContext) -> None:
     _service = EndpointService(ctx)
     backend_class = _moto_backend_class()
     sagemaker_moto.patch(backend_class, "create_endpoint", _create_endpoint)
+    sagemaker_moto.patch(backend_class, "create_endpoint_config", _create_endpoint_config)
     sagemaker_moto.patch(backend_class, "update_endpoint", _update_endpoint)
     sagemaker_moto.patch(backend_class, "delete_endpoint", _delete_endpoint)
     sagemaker_moto.patch(SageMakerResponse, "create_model", _create_model_response)

@@ -27,6 +27,7 @@ MOTO_INTERNALS: tuple[tuple[str, str], ...] = (
     ("moto.sagemaker.models", "SageMakerModelBackend.create_training_job"),
     ("moto.sagemaker.models", "SageMakerModelBackend.describe_training_job"),
     ("moto.sagemaker.models", "SageMakerModelBackend.create_endpoint"),
+    ("moto.sagemaker.models", "SageMakerModelBackend.create_endpoint_config"),
     ("moto.sagemaker.models", "SageMakerModelBackend.delete_endpoint"),
     ("moto.sagemaker.models", "SageMakerModelBackend.describe_endpoint"),
     ("moto.sagemaker.models", "SageMakerModelBackend.describe_endpoint_config"),

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localcloud import names, paths
 from localcloud import sagemaker_moto as moto_door
 from localcloud.plugin import LocalCloudContext
 
@@ -80,9 +80,13 @@ class TrainingService:
         self._runs: dict[tuple[str, str, str], _Run] = {}
         self._lock = threading.Lock()
 
+    def ml_root(self, name: str) -> Path:
+        """The job's /opt/ml folder; raises PathOutsideRootError unless it is one under root."""
+        return paths.inside(self.root, name)
+
     def start(self, backend: Any, job: Any) -> None:
         name: str = job.training_job_name
-        run = _Run(job, backend.account_id, backend.region_name, self.root / name)
+        run = _Run(job, backend.account_id, backend.region_name, self.ml_root(name))
         _set_running(job)
         with self._lock:
             self._runs[(run.account_id, run.region, name)] = run
@@ -154,8 +158,7 @@ class TrainingService:
     def _prepare(self, run: _Run) -> None:
         """Lay out the /opt/ml tree: config files, then every channel's objects."""
         job = run.job
-        if run.ml_root.exists():
-            shutil.rmtree(run.ml_root)
+        paths.remove_tree(self.root, run.ml_root)
         config = run.ml_root / "input" / "config"
         config.mkdir(parents=True)
         (run.ml_root / "model").mkdir()
@@ -205,17 +208,21 @@ class TrainingService:
                 f"ClientError: Data download failed for channel '{name}': no objects under "
                 f"{uri}. Upload the channel's data there or fix its S3Uri."
             )
-        target = run.ml_root / "input" / "data" / name
+        try:
+            target = paths.inside(run.ml_root / "input" / "data", name)
+        except paths.PathOutsideRootError as error:  # CreateTrainingJob refuses these already
+            raise TrainingJobFailedError(f"ClientError: channel {name!r}: {error}") from error
         for key in keys:
             if key.endswith("/"):
                 continue  # a "folder" placeholder object
             # S3Prefix: the key after the prefix is the file's path in the channel folder.
             relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
-            path = (target / relative).resolve()
-            if not path.is_relative_to(target.resolve()):
+            try:
+                path = paths.inside(target, relative)
+            except paths.PathOutsideRootError as error:
                 raise TrainingJobFailedError(
                     f"ClientError: object key {key!r} would be written outside the channel."
-                )
+                ) from error
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(moto_door.get_object(run.account_id, run.region, bucket, key))
 
@@ -444,6 +451,17 @@ def _create_training_job(self: Any, *args: Any, **kwargs: Any) -> Any:
     from moto.sagemaker.models import SageMakerModelBackend
 
     name = kwargs.get("training_job_name", args[0] if args else None)
+    channels = kwargs.get("input_data_config", args[4] if len(args) > 4 else None) or []
+    # Names become folders under the state dir: refuse bad ones before moto stores anything.
+    names.raise_sagemaker(
+        names.TRAINING_JOB_NAME.violations(name) + names.channel_folder_violations(channels)
+    )
+    try:
+        _require_service().ml_root(str(name))
+    except paths.PathOutsideRootError as error:  # the pattern admits none; a symlink might
+        names.raise_sagemaker(
+            [f"Value '{name}' at 'trainingJobName' failed to satisfy constraint: {error}"]
+        )
     if name in self.training_jobs:
         # moto would silently replace the job (and orphan its running trainer).
         raise ResourceInUseException(

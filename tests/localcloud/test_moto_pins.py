@@ -39,6 +39,23 @@ def test_lambda_invoke_hook_point_is_unchanged() -> None:
     )
 
 
+def test_lambda_create_hook_points_are_unchanged() -> None:
+    from moto.awslambda import models, responses
+
+    # lambda_runtime checks names in these; the responses hand them the request body as spec.
+    for method in (
+        models.LambdaBackend.create_function,
+        models.LambdaBackend.publish_layer_version,
+    ):
+        assert list(inspect.signature(method).parameters) == ["self", "spec"]
+    assert "self.backend.create_function(self.json_body)" in inspect.getsource(
+        responses.LambdaResponse.create_function
+    )
+    assert "self.backend.publish_layer_version(spec)" in inspect.getsource(
+        responses.LambdaResponse.publish_layer_version
+    )
+
+
 def test_stepfunctions_patch_points_are_unchanged() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.responses import StepFunctionResponse
