@@ -14,6 +14,18 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+try:
+    import resource
+except ImportError:  # not on Windows: no memory ceiling there, the watchdog alone applies
+    resource = None  # type: ignore[assignment]
+
+# RLIMIT_DATA (private writable memory, reserved or touched) goes this far above MemorySize.
+# lambda_memory.py's watchdog holds the resident set to MemorySize itself; this ceiling stops a
+# runaway allocation at once, and the headroom covers what is reserved but never touched (each
+# thread's 8 MB stack counts in full), which the cgroup on AWS would not count.
+DATA_CEILING_HEADROOM_MB = 256
+OUT_OF_MEMORY = "Runtime.OutOfMemory"
+
 
 class LambdaContext:
     """The attributes and method of AWS's context object that handlers commonly use."""
@@ -45,25 +57,73 @@ def _error(
     }
 
 
+def _cap_memory() -> None:
+    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0"))
+    if resource is None or memory_mb <= 0:
+        return
+    ceiling = (memory_mb + DATA_CEILING_HEADROOM_MB) * 1024 * 1024
+    # Soft and hard: a function cannot raise its own memory on AWS either.
+    resource.setrlimit(resource.RLIMIT_DATA, (ceiling, ceiling))
+
+
+def _max_rss_kb() -> int | None:
+    """This process's peak resident set. Not getrusage's ru_maxrss: Linux carries that over
+    exec, so a worker would report the (much larger) server it was forked from."""
+    try:
+        with Path("/proc/self/status").open() as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _out_of_memory(error: MemoryError, request_id: str) -> dict[str, Any]:
+    """A MemoryError at the ceiling, reported as the kill AWS's memory cgroup would have done."""
+    traceback.print_exception(error)
+    print(
+        f"local cloud: MemoryError at this worker's memory ceiling (MemorySize + "
+        f"{DATA_CEILING_HEADROOM_MB} MB of private memory); ending the execution environment",
+        file=sys.stderr,
+    )
+    return _out_of_memory_response(request_id)
+
+
+def _out_of_memory_response(request_id: str) -> dict[str, Any]:
+    message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+    return {
+        "ok": False,
+        "fatal": True,  # the server discards this worker: its heap may be in any state
+        "error": {"errorMessage": message, "errorType": OUT_OF_MEMORY},
+    }
+
+
 def _load_handler() -> tuple[Any, dict[str, Any] | None]:
-    """Import the handler at start-up (the cold start); an error is replayed on every invoke."""
+    """Import the handler at start-up (the cold start); a failure is replayed on every invoke.
+
+    Returns (handler, None) or (None, the response to give every invocation).
+    """
     module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
     try:
         module = importlib.import_module(module_name.replace("/", "."))
+    except MemoryError as error:
+        return None, _out_of_memory(error, "")
     except Exception as error:
         report = _error(error, "Runtime.ImportModuleError")
         report["errorMessage"] = f"Unable to import module '{module_name}': {error}"
         traceback.print_exc()
-        return None, report
+        return None, {"ok": False, "error": report}
     handler = getattr(module, function_name, None)
     if handler is None:
         message = f"Handler '{function_name}' missing on module '{module_name}'"
-        return None, {
+        report = {
             "errorMessage": message,
             "errorType": "Runtime.HandlerNotFound",
             "requestId": "",
             "stackTrace": [],
         }
+        return None, {"ok": False, "error": report}
     return handler, None
 
 
@@ -71,11 +131,15 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
     try:
         event = json.loads(request["event"]) if request["event"] else {}
         result = handler(event, LambdaContext(request))
+    except MemoryError as error:
+        return _out_of_memory(error, request["request_id"])
     except Exception as error:
         traceback.print_exc()
         return {"ok": False, "error": _error(error, request_id=request["request_id"])}
     try:
         return {"ok": True, "payload": json.dumps(result)}
+    except MemoryError as error:
+        return _out_of_memory(error, request["request_id"])
     except (TypeError, ValueError) as error:
         return {"ok": False, "error": _error(error, "Runtime.MarshalError")}
 
@@ -91,8 +155,9 @@ def main() -> None:
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     sys.path[:0] = json.loads(os.environ.pop("_LOCALCLOUD_SYS_PATH", "[]"))
     os.chdir(os.environ["LAMBDA_TASK_ROOT"])
+    _cap_memory()
     began = time.monotonic()
-    handler, init_error = _load_handler()
+    handler, init_failure = _load_handler()
     init_ms = (time.monotonic() - began) * 1000
     print(json.dumps({"ready": True, "pid": os.getpid(), "init_ms": init_ms}), file=protocol)
 
@@ -100,9 +165,17 @@ def main() -> None:
     # the server (timeout) or with the server's process group (`localcloud down`).
     for line in sys.stdin:
         request = json.loads(line)
-        response = {"ok": False, "error": init_error} if init_error else _invoke(handler, request)
+        if init_failure is None:
+            response = _invoke(handler, request)
+        elif init_failure.get("fatal"):
+            response = _out_of_memory_response(request["request_id"])
+        else:
+            response = dict(init_failure)
+        response["max_rss_kb"] = _max_rss_kb()
         sys.stderr.flush()
         print(json.dumps(response), file=protocol)
+        if response.get("fatal"):
+            os._exit(1)  # as the OOM kill would; the server reaps the process
 
 
 if __name__ == "__main__":

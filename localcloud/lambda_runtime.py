@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from localcloud import names, paths
+from localcloud import lambda_memory, names, paths
 from localcloud.plugin import LocalCloudContext, patch_attribute, require_moto_version
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
@@ -283,6 +283,7 @@ class Worker:
         self.log_path.parent.mkdir(exist_ok=True)
         self.log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{self.id}"
         self.invocations = 0
+        self.peak_rss_kb: int | None = None  # the REPORT line's Max Memory Used
         self._log_offset = 0
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -328,9 +329,16 @@ class Worker:
 
     def _reply(self, request_id: str, timeout: float) -> str:
         """The worker's next protocol line; a worker that dies or overruns is killed."""
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
+        deadline = time.monotonic() + timeout
+        while True:
+            wait = min(lambda_memory.WATCH_INTERVAL_S, deadline - time.monotonic())
+            try:
+                line = self._lines.get(timeout=max(wait, 0.0))
+                break
+            except queue.Empty:
+                self._check_memory(request_id)
+                if time.monotonic() < deadline:
+                    continue
             self.kill()  # a timed-out environment is discarded on AWS too
             self.process.wait()
             # Newer AWS runtimes report this shape; Step Functions then sees "Sandbox.Timedout".
@@ -344,6 +352,15 @@ class Worker:
             )
             raise WorkerFailedError({"errorMessage": message, "errorType": "Runtime.ExitError"})
         return line
+
+    def _check_memory(self, request_id: str) -> None:
+        """Kill the worker, as Lambda's memory cgroup would, once its peak exceeds MemorySize."""
+        peak = lambda_memory.peak_rss_kb(self.process.pid)
+        self.peak_rss_kb = max(peak or 0, self.peak_rss_kb or 0) or None
+        if lambda_memory.over_limit(peak, self.spec.memory_mb):
+            self.kill()
+            self.process.wait()
+            raise WorkerFailedError(lambda_memory.out_of_memory_error(request_id))
 
     def invoke(self, request_id: str, event: str) -> tuple[dict[str, Any], str]:
         """Run one event; returns (bootstrap response, log text). Raises WorkerFailedError."""
@@ -362,7 +379,18 @@ class Worker:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
         line = self._reply(request_id, self.spec.timeout_s)
-        return json.loads(line), self.read_log()
+        response: dict[str, Any] = json.loads(line)
+        self.peak_rss_kb = response.get("max_rss_kb") or self.peak_rss_kb
+        if lambda_memory.over_limit(self.peak_rss_kb, self.spec.memory_mb):
+            # The peak passed MemorySize and fell back between two watchdog reads; the cgroup
+            # on AWS would have killed the runtime at that moment, so the result is not kept.
+            self.kill()
+            self.process.wait()
+            raise WorkerFailedError(lambda_memory.out_of_memory_error(request_id))
+        if response.get("fatal"):  # the runtime ended its environment (MemoryError at the cap)
+            self.kill()
+            self.process.wait()
+        return response, self.read_log()
 
     def read_log(self) -> str:
         with self.log_path.open("rb") as log:
@@ -501,7 +529,8 @@ class LambdaRuntime:
         else:
             payload = json.dumps(response["error"]).encode()
             self._log.info("%s %s: %s", spec.name, request_id, response["error"]["errorType"])
-        log = self._record(function, spec, worker, request_id, output, duration_ms)
+        error = None if response["ok"] else response["error"]
+        log = self._record(function, spec, worker, request_id, output, duration_ms, error)
         return payload, not response["ok"], log
 
     def _record(
@@ -512,9 +541,13 @@ class LambdaRuntime:
         request_id: str,
         output: str,
         duration_ms: float,
+        error: dict[str, Any] | None = None,
     ) -> str:
         """Write START/output/END/REPORT to /aws/lambda/<name>, as AWS does."""
-        init = ""
+        init = used = ""
+        if worker is not None and worker.peak_rss_kb is not None:
+            used = f"\tMax Memory Used: {-(-worker.peak_rss_kb // 1024)} MB"
+        status = lambda_memory.report_status(error)
         if worker is not None and worker.invocations == 1 and worker.init_ms is not None:
             init = f"\tInit Duration: {worker.init_ms:.2f} ms"
         lines = [
@@ -522,7 +555,7 @@ class LambdaRuntime:
             *output.splitlines(),
             f"END RequestId: {request_id}",
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: "
-            f"{int(duration_ms) + 1} ms\tMemory Size: {spec.memory_mb} MB{init}",
+            f"{int(duration_ms) + 1} ms\tMemory Size: {spec.memory_mb} MB{used}{init}{status}",
         ]
         stream = worker.log_stream if worker else f"{datetime.now(UTC):%Y/%m/%d}/[failed]"
         group = f"/aws/lambda/{spec.name}"
