@@ -24,6 +24,8 @@ from localcloud import control, credentials
 from localcloud.server import NotLoopbackError, serve
 from localcloud.testing import REGION, RunningCloud
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "front-door-bucket"
 
