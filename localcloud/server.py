@@ -121,17 +121,16 @@ def serve(port: int, state_dir: Path, host: str = "127.0.0.1") -> None:
     ctx.on_shutdown(lambda: credentials.remove(credentials_file))
 
     from moto.core.config import default_user_config
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
+
+    # moto's own dispatcher holds one lock while a request's body arrives: see dispatch.py.
+    from localcloud.dispatch import NonBlockingDispatcher
 
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
     plugins = install_plugins(ctx)
     app = auth.guard(
-        _with_health(DomainDispatcherApplication(create_backend_app), ctx, plugins),
+        _with_health(NonBlockingDispatcher(create_backend_app), ctx, plugins),
         port,
         issued,
         logger.getChild("auth"),
