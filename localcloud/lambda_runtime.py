@@ -216,8 +216,16 @@ class Bundles:
     def __init__(self, ctx: LocalCloudContext) -> None:
         self._root = ctx.state_dir / "lambda"
         self._log = ctx.child_logger("lambda")
-        self._lock = threading.Lock()
+        # One lock per bundle: unpacking one function's 7 MB layer must not hold up a cold
+        # start of another. The short-lived _locks_lock only guards the table of locks.
+        self._locks: dict[Path, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self._runtime_lock = threading.Lock()
         self._runtime_dir: Path | None = None
+
+    def _lock_for(self, bundle: Path) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(bundle, threading.Lock())
 
     def sys_path(self, spec: FunctionSpec, host_fallback: bool) -> tuple[Path, list[str]]:
         """Extract the function once per bundle; returns (task root, sys.path entries)."""
@@ -228,7 +236,7 @@ class Bundles:
         except paths.PathOutsideRootError as error:
             raise LambdaRuntimeError(f"{spec.name}: {error}") from error
         task, opt = bundle / "task", bundle / "opt"
-        with self._lock:
+        with self._lock_for(bundle):
             if not task.exists():
                 _extract(spec.code, task)
             if not opt.exists():
@@ -252,10 +260,12 @@ class Bundles:
         return task, path
 
     def _runtime(self) -> Path:
-        if self._runtime_dir is None:
-            self._runtime_dir = self._root / "runtime"
-            _link_packages(self._runtime_dir, RUNTIME_PACKAGES)
-        return self._runtime_dir
+        with self._runtime_lock:
+            if self._runtime_dir is None:
+                runtime = self._root / "runtime"
+                _link_packages(runtime, RUNTIME_PACKAGES)
+                self._runtime_dir = runtime
+            return self._runtime_dir
 
     def _host_compat(self, bundle: Path, opt_python: Path) -> list[str]:
         names = _mismatched_extensions(opt_python) if opt_python.exists() else set()
