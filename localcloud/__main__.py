@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
             verb = "started" if process else "already running"
             took = f" in {time.monotonic() - began:.1f} s" if process else ""
             print(f"local cloud {verb}{took}: {control.endpoint_url(port)} (pid {pid})")
+            key_file = credentials.path_in(control.Paths.of(port).state_dir)
+            print(f"loopback only; every request must be signed with the key in {key_file} (0600)")
             print(f"log: {control.Paths.of(port).log_file}")
             print("point a shell, the AWS CLI, boto3 or Terraform at it with:")
             print(f'  eval "$(python -m localcloud env --port {port})"   (or: make -s local-env)')

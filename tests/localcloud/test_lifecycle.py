@@ -42,6 +42,7 @@ def test_up_status_down(home: Path) -> None:
     up = cli("up", "--port", str(port), home=home)
     assert up.returncode == 0, up.stderr
     assert f'eval "$(python -m localcloud env --port {port})"' in up.stdout
+    assert "loopback only" in up.stdout
     pid = int((home / str(port) / "server.pid").read_text())
     issued = control.issued_credentials(port, home)
     assert issued.secret_access_key not in up.stdout  # the secret goes to a file, not a log
