@@ -28,10 +28,98 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})  # Step Fu
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 STARTED = "STARTED"  # written before StartExecution: a killed batch leaves these behind
 ERROR = "ERROR"  # we could not start or follow the execution; retried on the next run
+UNFINISHED = "UNFINISHED"  # the cloud went away first; the next run resumes it, same attempt
+EXIT_CLOUD_GONE = 3  # distinct from 1 (some images failed) and 2 (operator error)
+SHOWN_UNFINISHED = 20  # keys named in the message; the results file has them all
+# A call to a cloud that has gone away fails within about 3 x 15 s at worst (a refused or
+# reset connection within seconds), never minutes: botocore's standard retries (3 attempts,
+# a few seconds of backoff) ride out a blip, not a restart.
+RETRIES = {"max_attempts": 3, "mode": "standard"}
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5.0, 15.0
+# ClientError codes meaning "this is not the cloud that knew us": a restarted local cloud issued
+# a new key (403 in the JSON, query and S3 shapes) and lost every state machine and execution;
+# on AWS, the expired-credential codes.
+KEY_REFUSED = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    }
+)
+STATE_LOST = frozenset({"ExecutionDoesNotExist", "StateMachineDoesNotExist"})
 
 
 class ClassifyError(RuntimeError):
     """An operator error (no outputs, nothing to classify); the message says what to do."""
+
+
+class CloudGoneError(ClassifyError):
+    """The cloud stopped answering mid-batch; the message names the images left unfinished."""
+
+    def __init__(
+        self, cloud: str, reason: str, unfinished: list[str] | None, results: Path
+    ) -> None:
+        self.unfinished = unfinished
+        again = "Run the same command again when the stack is back"
+        if unfinished is None:  # gone before the images were even listed
+            lines = [f"{cloud} stopped answering ({reason}); no image was started. {again}."]
+        else:
+            shown = [f"  {key}" for key in unfinished[:SHOWN_UNFINISHED]]
+            if len(unfinished) > SHOWN_UNFINISHED:
+                shown.append(f"  ... and {len(unfinished) - SHOWN_UNFINISHED} more")
+            lines = [
+                f"{cloud} stopped answering ({reason}); {len(unfinished)} images unfinished:",
+                *shown,
+                f"Each is recorded in {results} as not finished ({UNFINISHED}). {again}: it "
+                "finishes exactly these and classifies none of the finished images again.",
+            ]
+        super().__init__("\n".join(lines))
+
+
+def cloud_gone_reason(error: BaseException) -> str | None:
+    """Why error means the cloud (or everything it knew) is gone; None for one image's failure."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    # Refused, reset, closed mid-reply or timed out, after botocore's own bounded retries.
+    if isinstance(error, BotoConnectionError | HTTPClientError):
+        return f"{error.__class__.__name__}: {error}"
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in KEY_REFUSED:
+            return f"{code}: our key is refused; a restarted local cloud issues a new one"
+        if code in STATE_LOST:
+            return f"{code}: it has forgotten the stack's state, as a restarted local cloud does"
+    return None
+
+
+class BatchStop:
+    """Tripped once, by the first worker to find the cloud gone, so every other worker stops."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self.reason = ""
+
+    def trip(self, reason: str) -> None:
+        with self._lock:
+            if not self._event.is_set():
+                self.reason = reason
+                self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self._event.wait(seconds)
+
+
+class BatchStoppedError(Exception):
+    """Raised inside a worker that stops following its execution because the batch stopped."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +166,12 @@ def make_clients(env: str, endpoint_url: str | None, concurrency: int) -> tuple[
     """(stepfunctions, s3). ENV=local without AWS_ENDPOINT_URL means this machine's local cloud."""
     from botocore.config import Config
 
-    config = Config(max_pool_connections=concurrency + 4)
+    config = Config(
+        max_pool_connections=concurrency + 4,
+        retries=RETRIES,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+    )
     return (
         aws_clients.client("stepfunctions", env, endpoint_url, config=config),
         aws_clients.client("s3", env, endpoint_url, config=config),
@@ -145,7 +238,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def wait_for(sfn: Any, arn: str, timeout: float) -> dict[str, Any]:
+def wait_for(sfn: Any, arn: str, timeout: float, stop: BatchStop | None = None) -> dict[str, Any]:
     """describe_execution until it leaves RUNNING; polls fast first, then every 2 s."""
     deadline, delay = time.monotonic() + timeout, 0.1
     while True:
@@ -154,14 +247,40 @@ def wait_for(sfn: Any, arn: str, timeout: float) -> dict[str, Any]:
             return described
         if time.monotonic() > deadline:
             raise TimeoutError(f"{arn} still RUNNING after {timeout:.0f} s")
-        time.sleep(delay)
+        if stop is None:
+            time.sleep(delay)
+        elif stop.wait(delay):  # another worker found the cloud gone: stop now, not in 2 s
+            raise BatchStoppedError(stop.reason)
         delay = min(delay * 1.5, 2.0)
 
 
+def _execution_exists(sfn: Any, arn: str) -> bool:
+    try:
+        sfn.describe_execution(executionArn=arn)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
+    return True
+
+
+def _unfinished(error: str, cause: str) -> dict[str, Any]:
+    return {"status": UNFINISHED, "label": None, "confidence": None, "error": error, "cause": cause}
+
+
 def classify_key(
-    sfn: Any, target: Target, key: str, attempt: int, results: ResultsFile | None, timeout: float
+    sfn: Any,
+    target: Target,
+    key: str,
+    attempt: int,
+    results: ResultsFile | None,
+    timeout: float,
+    stop: BatchStop | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Run (or re-attach to) the execution for one key and return its result record."""
+    """Run (or, when resuming, re-attach to) the execution for one key; returns its record.
+
+    When the cloud goes away the record is UNFINISHED (never ERROR: the image did nothing
+    wrong), stop is tripped so the rest of the batch stops too, and the next run resumes it.
+    """
     name = execution_name(key, attempt)
     arn = execution_arn(target.state_machine_arn, name)
     began = time.monotonic()
@@ -172,23 +291,48 @@ def classify_key(
         "attempt": attempt,
         "started": _now(),
     }
+    if stop is not None and stop.is_set():
+        # Recorded, so the results file lists every unfinished image, started or not.
+        record |= _unfinished("NotStarted", f"the batch stopped before this image: {stop.reason}")
+        record["duration_s"] = 0.0
+        if results:
+            results.append(record)
+        return record
     if results:
         results.append(record)
     event = json.dumps({"image_data": "", "s3_bucket": target.bucket, "s3_key": key})
     try:
-        # Already started by a run that was killed: follow that execution, never start another.
-        with contextlib.suppress(sfn.exceptions.ExecutionAlreadyExists):
-            sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name, input=event)
-        described = wait_for(sfn, arn, timeout)
+        # An unfinished image of an earlier run: follow its execution if this cloud still has
+        # it, never start another. A restarted cloud has forgotten it, so the name is free and
+        # the one execution that image will have there starts under the same attempt number.
+        if resume and _execution_exists(sfn, arn):
+            record["execution"] = "reattached"
+        else:
+            try:
+                sfn.start_execution(
+                    stateMachineArn=target.state_machine_arn, name=name, input=event
+                )
+                record["execution"] = "started"
+            except sfn.exceptions.ExecutionAlreadyExists:  # it finished since we looked
+                record["execution"] = "reattached"
+        described = wait_for(sfn, arn, timeout, stop)
         record |= outcome(described)
+    except BatchStoppedError as stopped:
+        record |= _unfinished("BatchStopped", f"the batch stopped while this ran: {stopped}")
     except Exception as error:  # one image's failure must not stop the batch; it is recorded
-        record |= {
-            "status": ERROR,
-            "label": None,
-            "confidence": None,
-            "error": error.__class__.__name__,
-            "cause": str(error),
-        }
+        reason = cloud_gone_reason(error)
+        if reason is not None:
+            if stop is not None:
+                stop.trip(reason)
+            record |= _unfinished(error.__class__.__name__, reason)
+        else:
+            record |= {
+                "status": ERROR,
+                "label": None,
+                "confidence": None,
+                "error": error.__class__.__name__,
+                "cause": str(error),
+            }
     record["duration_s"] = round(time.monotonic() - began, 3)
     if results:
         results.append(record)
@@ -227,28 +371,51 @@ def run_batch(
     concurrency: int,
     timeout: float,
     retry_failed: bool = False,
+    cloud: str = "the cloud",
 ) -> Counter[str]:
+    """Counts of each status over the prefix; CloudGoneError when the cloud went away midway."""
     from tqdm import tqdm
 
-    keys = sorted(list_images(s3, target.bucket, prefix))
+    try:
+        keys = sorted(list_images(s3, target.bucket, prefix))
+        # Checked once here, so StateMachineDoesNotExist mid-batch can only mean a lost stack.
+        sfn.describe_state_machine(stateMachineArn=target.state_machine_arn)
+    except sfn.exceptions.StateMachineDoesNotExist:
+        raise ClassifyError(
+            f"no state machine {target.state_machine_arn}: deploy the stack (`make apply`) or "
+            "pass the right --state-machine-arn."
+        ) from None
+    except Exception as error:
+        reason = cloud_gone_reason(error)
+        if reason is None:
+            raise
+        raise CloudGoneError(cloud, reason, None, results.path) from None
     if not keys:
         raise ClassifyError(f"no images (*.png, *.jpg) under s3://{target.bucket}/{prefix}")
-    todo = plan_batch(keys, results.latest(), retry_failed)
+    previous = results.latest()
+    todo = plan_batch(keys, previous, retry_failed)
     print(
         f"{len(keys)} images under s3://{target.bucket}/{prefix}: {len(keys) - len(todo)} "
         f"already finished in {results.path}, {len(todo)} to run"
     )
+    stop = BatchStop()
     with ThreadPoolExecutor(concurrency) as pool, tqdm(total=len(todo), unit="image") as bar:
         futures = [
-            pool.submit(classify_key, sfn, target, key, attempt, results, timeout)
+            pool.submit(
+                classify_key,
+                *(sfn, target, key, attempt, results, timeout, stop),
+                resume=int(previous.get(key, {}).get("attempt", 0)) == attempt,
+            )
             for key, attempt in todo
         ]
         for future in as_completed(futures):
             bar.update()
             bar.set_postfix_str(future.result()["status"])
-    return Counter(
-        record["status"] for record in results.latest().values() if record["key"] in set(keys)
-    )
+    latest = results.latest()
+    if stop.is_set():
+        unfinished = [key for key in keys if latest.get(key, {}).get("status") not in TERMINAL]
+        raise CloudGoneError(cloud, stop.reason, unfinished, results.path)
+    return Counter(record["status"] for key, record in latest.items() if key in set(keys))
 
 
 def describe(record: dict[str, Any]) -> str:
@@ -278,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also re-run images whose execution FAILED (a new attempt)",
     )
     args = parser.parse_args(argv)
+    cloud = "the local cloud" if args.env == "local" else f"the {args.env} AWS endpoint"
     try:
         target = resolve_target(args.env, args.state_machine_arn, args.bucket)
         sfn, s3 = make_clients(args.env, args.endpoint_url, args.concurrency)
@@ -285,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
             attempt = int(time.time())  # a single run is always a fresh execution
             record = classify_key(sfn, target, args.key, attempt, None, args.timeout)
             print(describe(record))
+            if record["status"] == UNFINISHED:
+                print(
+                    f"error: {cloud} stopped answering; run it again when the stack is back",
+                    file=sys.stderr,
+                )
+                return EXIT_CLOUD_GONE
             return 0 if record["status"] == "SUCCEEDED" else 1
         counts = run_batch(
             sfn,
@@ -295,12 +469,17 @@ def main(argv: list[str] | None = None) -> int:
             args.concurrency,
             args.timeout,
             args.retry_failed,
+            cloud,
         )
+    except CloudGoneError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CLOUD_GONE
     except (ClassifyError, aws_clients.LocalCloudNotRunningError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), f"-> {args.results}")
-    return 1 if counts.get(ERROR) or counts.get(STARTED) else 0
+    unfinished = counts.get(ERROR) or counts.get(STARTED) or counts.get(UNFINISHED)
+    return 1 if unfinished else 0
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
+from localcloud.credentials import Credentials
 from localcloud.testing import RunningCloud, create_function
 from scripts import classify
 
@@ -124,6 +127,8 @@ def test_batch_accounts_for_every_image_then_resumes_only_the_unfinished(
     latest = results.latest()
     assert set(latest) == set(KEYS)
     assert latest[KEYS[1]]["label"] == "bicycle" and latest[KEYS[1]]["confidence"] == 0.97
+    assert latest[KEYS[1]]["execution"] == "reattached"
+    assert {latest[k]["execution"] for k in KEYS[2:]} == {"started"}
     assert latest[KEYS[2]]["status"] == "FAILED"
     assert latest[KEYS[2]]["error"] == "ThresholdConfidenceNotMet"
     assert "below the threshold" in str(latest[KEYS[2]]["cause"])
@@ -153,3 +158,70 @@ def test_single_key_prints_the_outcome(
 def test_missing_outputs_is_an_operator_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert classify.main(["--key", "k", "--env", "no-such-env"]) == 2
     assert "make apply ENV=no-such-env" in capsys.readouterr().err
+
+
+def _client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "..."}}, "DescribeExecution")
+
+
+def test_only_a_cloud_that_went_away_stops_the_batch() -> None:
+    gone = [
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:4566/"),
+        ConnectionClosedError(endpoint_url="http://127.0.0.1:4566/"),
+        *(_client_error(code) for code in sorted(classify.KEY_REFUSED | classify.STATE_LOST)),
+    ]
+    assert all(classify.cloud_gone_reason(error) for error in gone)
+    for one_image in [_client_error("ThrottlingException"), TimeoutError("still RUNNING")]:
+        assert classify.cloud_gone_reason(one_image) is None
+
+
+def test_the_message_names_twenty_keys_and_points_at_the_rest() -> None:
+    keys = [f"test/{i:02d}.png" for i in range(23)]
+    message = str(classify.CloudGoneError("the local cloud", "why", keys, Path("r.jsonl")))
+    assert message.startswith("the local cloud stopped answering (why); 23 images unfinished:")
+    assert "  test/19.png\n  ... and 3 more\n" in message and "test/20.png" not in message
+    assert "r.jsonl" in message and "Run the same command again" in message
+
+
+class RestartedAfter:
+    """Step Functions that answers `starts` StartExecutions, then refuses our key, as a
+    restarted local cloud does (it issued a new one)."""
+
+    def __init__(self, cloud: RunningCloud, starts: int) -> None:
+        self._real = cloud.client("stepfunctions")
+        self._restarted = RunningCloud(
+            cloud.endpoint_url, cloud.port, 0, cloud.state_dir, Credentials.issue()
+        ).client("stepfunctions")
+        self.exceptions = self._real.exceptions
+        self._starts = starts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._restarted if self._starts < 0 else self._real, name)
+
+    def start_execution(self, **kwargs: Any) -> Any:
+        self._starts -= 1
+        return self.__getattr__("start_execution")(**kwargs)
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_refused_key_stops_the_batch_and_records_every_unfinished_image(
+    local_cloud_env: RunningCloud, target: classify.Target, tmp_path: Path
+) -> None:
+    _, s3 = classify.make_clients("local", local_cloud_env.endpoint_url, 1)
+    sfn = RestartedAfter(local_cloud_env, starts=2)
+    results = classify.ResultsFile(tmp_path / "results.jsonl")
+    with pytest.raises(classify.CloudGoneError) as stopped:
+        classify.run_batch(sfn, s3, target, "test/", results, concurrency=1, timeout=60)
+    assert stopped.value.unfinished == sorted(KEYS)[2:]
+    assert "UnrecognizedClientException" in str(stopped.value)
+    latest = results.latest()
+    assert {latest[k]["status"] for k in sorted(KEYS)[:2]} == {"SUCCEEDED"}
+    assert {latest[k]["status"] for k in sorted(KEYS)[2:]} == {classify.UNFINISHED}
+    # The rerun, against the cloud as it is (it kept its key), resumes exactly those two.
+    real, _ = classify.make_clients("local", local_cloud_env.endpoint_url, 1)
+    assert classify.plan_batch(sorted(KEYS), latest, retry_failed=False) == [
+        (k, 1) for k in sorted(KEYS)[2:]
+    ]
+    counts = classify.run_batch(real, s3, target, "test/", results, concurrency=1, timeout=60)
+    assert counts == {"SUCCEEDED": 3, "FAILED": 1}
