@@ -1,0 +1,190 @@
+# Plans and applies the composition against a mocked provider: the one `terraform test` of
+# what every root deploys. The variables are the local root's terraform.tfvars; tests/infra
+# passes dummy zips with -var functions_build_dir=DIR.
+
+variables {
+  environment   = "local"
+  account_id    = "123456789012"
+  bucket_name   = "scones-local"
+  force_destroy = true
+
+  image_read_prefixes = ["test", "incoming"]
+  threshold           = 0.93
+
+  log_retention_days = 7
+  workflow_log_level = "ALL"
+
+  endpoint_instance_type           = "ml.m5.large"
+  endpoint_instance_count          = 1
+  data_capture_sampling_percentage = 100
+  data_capture_expiration_days     = 7
+
+  workflow_failed_alarm_threshold  = 1
+  lambda_errors_alarm_threshold    = 1
+  endpoint_5xx_alarm_threshold     = 1
+  model_latency_alarm_threshold_ms = 1000
+}
+
+mock_provider "aws" {
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/scones-local-role"
+    }
+  }
+
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::scones-local"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/scones-local"
+    }
+  }
+
+  mock_resource "aws_lambda_layer_version" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:123456789012:layer:scones-local-pillow:1"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:123456789012:function:scones-local-function"
+    }
+  }
+
+  mock_resource "aws_sfn_state_machine" {
+    defaults = {
+      arn = "arn:aws:states:us-east-1:123456789012:stateMachine:scones-local-classify"
+    }
+  }
+
+  mock_resource "aws_sagemaker_endpoint_configuration" {
+    defaults = {
+      name = "scones-local-20261130000000000000000001"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn    = "arn:aws:kms:us-east-1:123456789012:key/0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
+      key_id = "0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
+    }
+  }
+
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:us-east-1:123456789012:scones-local-alarms"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
+  mock_data "aws_sagemaker_prebuilt_ecr_image" {
+    defaults = {
+      registry_path = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+run "before_first_training" {
+  command = apply
+
+  assert {
+    condition     = output.endpoint_deployed == false && output.model_name == null
+    error_message = "Without model_data_url the endpoint is left out."
+  }
+
+  assert {
+    condition     = output.bucket_name == "scones-local" && output.state_machine_name == "scones-local-classify"
+    error_message = "Names come from project, environment and bucket_name."
+  }
+
+  assert {
+    condition     = output.region == "us-east-1"
+    error_message = "region is the provider's."
+  }
+
+  assert {
+    condition     = output.sagemaker_role_arn == "arn:aws:iam::123456789012:role/scones-local-role"
+    error_message = "The SageMaker role exists before any model, for training."
+  }
+
+  assert {
+    condition = (
+      output.dashboard_name == "scones-local-overview" &&
+      output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:scones-local-alarms" &&
+      output.alarm_names.workflow_failed == "scones-local-workflow-executions-failed" &&
+      length(output.alarm_names.lambda_errors) == 3 &&
+      output.alarm_names.endpoint_5xx == null && output.alarm_names.model_latency == null
+    )
+    error_message = "Monitoring covers the workflow and the functions; endpoint alarms wait for the endpoint."
+  }
+}
+
+run "with_model" {
+  command = apply
+
+  variables {
+    model_data_url = "s3://scones-local/models/job-1/output/model.tar.gz"
+  }
+
+  assert {
+    condition     = output.endpoint_deployed && output.endpoint_name == "scones-local-endpoint"
+    error_message = "model_data_url deploys the endpoint."
+  }
+
+  assert {
+    condition     = output.data_capture_s3_uri == "s3://scones-local/data_capture"
+    error_message = "Data capture goes to the project bucket."
+  }
+
+  assert {
+    condition = output.function_names == {
+      serialize_image_data = "scones-local-serialize-image-data"
+      classify_image       = "scones-local-classify-image"
+      filter_inferences    = "scones-local-filter-inferences"
+    }
+    error_message = "function_names lists the three functions."
+  }
+
+  assert {
+    condition     = length(output.log_group_names) == 4 && output.log_group_names["workflow"] == "/aws/vendedlogs/states/scones-local-classify"
+    error_message = "log_group_names covers the functions and the workflow."
+  }
+
+  assert {
+    condition     = output.alarm_names.endpoint_5xx == "scones-local-endpoint-5xx-errors" && output.alarm_names.model_latency == "scones-local-endpoint-model-latency"
+    error_message = "With the endpoint deployed, its alarms exist too."
+  }
+}
+
+run "environment_must_be_a_name_part" {
+  command = plan
+
+  variables {
+    environment = "Dev_1"
+  }
+
+  expect_failures = [var.environment]
+}

@@ -1,0 +1,161 @@
+# Only the values this module owns are validated here (environment, project). Every other
+# value is validated once, by the module it is passed to, with that module's message.
+
+variable "environment" {
+  description = "Environment name; part of every resource name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.environment))
+    error_message = "environment must be 2-16 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "project" {
+  description = "Project name; first part of every resource name."
+  type        = string
+  default     = "scones"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,13}$", var.project))
+    error_message = "project must be 2-14 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account ID of the environment; policies and ARNs are built from it (validated by functions, model_endpoint and monitoring)."
+  type        = string
+}
+
+variable "bucket_name" {
+  description = "Name of the project bucket, globally unique (validated by storage)."
+  type        = string
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` empty the bucket. Only for throwaway environments."
+  type        = bool
+  default     = false
+}
+
+variable "functions_build_dir" {
+  description = "Folder with serialize_image_data.zip, classify_image.zip, filter_inferences.zip and layer.zip (`make package`), relative to the calling root or absolute."
+  type        = string
+}
+
+variable "image_read_prefixes" {
+  description = "Key prefixes of the bucket from which serializeImageData may read images (functions)."
+  type        = list(string)
+  default     = ["test"]
+}
+
+variable "threshold" {
+  description = "Confidence an inference must reach, in (0, 1] (filterInferences THRESHOLD; functions)."
+  type        = number
+  default     = 0.93
+}
+
+variable "max_image_bytes" {
+  description = "Largest image accepted by serializeImageData (MAX_IMAGE_BYTES; functions)."
+  type        = number
+  default     = 10485760
+}
+
+variable "image_size" {
+  description = "Side in pixels of the square images the model takes (IMAGE_SIZE; functions)."
+  type        = number
+  default     = 32
+}
+
+variable "workflow_log_level" {
+  description = "Step Functions execution logging level: ALL, ERROR, FATAL or OFF (workflow)."
+  type        = string
+  default     = "ERROR"
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group, in days: a CloudWatch Logs retention value (functions, workflow)."
+  type        = number
+  default     = 30
+}
+
+variable "model_data_url" {
+  description = "S3 URL of the model artifact (model_endpoint). Written by training to model.auto.tfvars.json; null until the first training, which leaves the endpoint out."
+  type        = string
+  default     = null
+}
+
+variable "endpoint_instance_type" {
+  description = "Instance type of the provisioned endpoint variant (model_endpoint)."
+  type        = string
+  default     = "ml.m5.large"
+}
+
+variable "endpoint_instance_count" {
+  description = "Instance count of the provisioned endpoint variant (model_endpoint)."
+  type        = number
+  default     = 1
+}
+
+variable "endpoint_serverless_config" {
+  description = "Serverless endpoint (memory_size_in_mb, max_concurrency) instead of instances; needs enable_data_capture = false (model_endpoint)."
+  type = object({
+    memory_size_in_mb = number
+    max_concurrency   = number
+  })
+  default = null
+}
+
+variable "enable_data_capture" {
+  description = "Capture endpoint requests and responses to the bucket for monitoring."
+  type        = bool
+  default     = true
+}
+
+variable "data_capture_sampling_percentage" {
+  description = "Percentage (0-100) of endpoint requests captured (model_endpoint)."
+  type        = number
+  default     = 100
+}
+
+variable "data_capture_expiration_days" {
+  description = "Days after which data capture files expire (storage)."
+  type        = number
+  default     = 30
+}
+
+variable "alarm_emails" {
+  description = "Email addresses notified by the alarm topic; each must confirm its subscription (monitoring)."
+  type        = list(string)
+  default     = []
+}
+
+variable "workflow_failed_alarm_threshold" {
+  description = "Failed workflow executions per 5 minutes at which the workflow alarm fires (monitoring)."
+  type        = number
+  default     = 1
+}
+
+variable "lambda_errors_alarm_threshold" {
+  description = "Errors of one function per 5 minutes at which its alarm fires (monitoring)."
+  type        = number
+  default     = 1
+}
+
+variable "endpoint_5xx_alarm_threshold" {
+  description = "Endpoint 5xx errors per 5 minutes at which the endpoint alarm fires (monitoring)."
+  type        = number
+  default     = 1
+}
+
+variable "model_latency_alarm_threshold_ms" {
+  description = "p90 model latency in milliseconds above which the latency alarm fires (monitoring)."
+  type        = number
+  default     = 1000
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
