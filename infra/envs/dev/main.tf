@@ -1,94 +1,24 @@
-# The same in every root (a test checks it): environments differ only in terraform.tfvars,
-# the backend and the provider settings.
-locals {
-  name_prefix = "${var.project}-${var.environment}"
-  build_dir   = trimsuffix(var.functions_build_dir, "/")
+# The environment is infra/modules/stack; this root adds its provider, backend and
+# terraform.tfvars.
+module "stack" {
+  source = "../../modules/stack"
 
-  tags = merge(
-    {
-      Project     = var.project
-      Environment = var.environment
-      ManagedBy   = "terraform"
-    },
-    var.tags,
-  )
-}
-
-module "storage" {
-  source = "../../modules/storage"
-
-  bucket_name                  = var.bucket_name
-  force_destroy                = var.force_destroy
-  data_capture_expiration_days = var.data_capture_expiration_days
-
-  tags = local.tags
-}
-
-module "model_endpoint" {
-  source = "../../modules/model_endpoint"
-
+  environment                      = var.environment
   account_id                       = var.account_id
-  name_prefix                      = local.name_prefix
-  bucket_name                      = module.storage.bucket_name
-  model_data_url                   = var.model_data_url
-  instance_type                    = var.endpoint_instance_type
-  initial_instance_count           = var.endpoint_instance_count
-  serverless_config                = var.endpoint_serverless_config
-  enable_data_capture              = var.enable_data_capture
-  data_capture_prefix              = module.storage.data_capture_prefix
+  bucket_name                      = var.bucket_name
+  image_read_prefixes              = var.image_read_prefixes
+  threshold                        = var.threshold
+  log_retention_days               = var.log_retention_days
+  workflow_log_level               = var.workflow_log_level
+  endpoint_instance_type           = var.endpoint_instance_type
+  endpoint_instance_count          = var.endpoint_instance_count
   data_capture_sampling_percentage = var.data_capture_sampling_percentage
-
-  tags = local.tags
-}
-
-module "functions" {
-  source = "../../modules/functions"
-
-  account_id                    = var.account_id
-  name_prefix                   = local.name_prefix
-  serialize_image_data_zip_path = "${local.build_dir}/serialize_image_data.zip"
-  classify_image_zip_path       = "${local.build_dir}/classify_image.zip"
-  filter_inferences_zip_path    = "${local.build_dir}/filter_inferences.zip"
-  layer_zip_path                = "${local.build_dir}/layer.zip"
-  image_bucket_arn              = module.storage.bucket_arn
-  image_read_prefixes           = var.image_read_prefixes
-  max_image_bytes               = var.max_image_bytes
-  image_size                    = var.image_size
-  endpoint_name                 = module.model_endpoint.endpoint_name
-  endpoint_arn                  = module.model_endpoint.endpoint_arn
-  threshold                     = var.threshold
-  log_retention_days            = var.log_retention_days
-
-  tags = local.tags
-}
-
-module "workflow" {
-  source = "../../modules/workflow"
-
-  name_prefix              = local.name_prefix
-  serialize_image_data_arn = module.functions.function_arns["serialize_image_data"]
-  classify_image_arn       = module.functions.function_arns["classify_image"]
-  filter_inferences_arn    = module.functions.function_arns["filter_inferences"]
-  log_level                = var.workflow_log_level
-  log_retention_days       = var.log_retention_days
-
-  tags = local.tags
-}
-
-module "monitoring" {
-  source = "../../modules/monitoring"
-
-  account_id                 = var.account_id
-  name_prefix                = local.name_prefix
-  state_machine_name         = module.workflow.state_machine_name
-  function_names             = module.functions.function_names
-  endpoint_name              = module.model_endpoint.endpoint_name
-  enable_endpoint_monitoring = var.model_data_url != null
-  alarm_emails               = var.alarm_emails
-  workflow_failed_threshold  = var.workflow_failed_alarm_threshold
-  lambda_errors_threshold    = var.lambda_errors_alarm_threshold
-  endpoint_5xx_threshold     = var.endpoint_5xx_alarm_threshold
-  model_latency_threshold_ms = var.model_latency_alarm_threshold_ms
-
-  tags = local.tags
+  data_capture_expiration_days     = var.data_capture_expiration_days
+  alarm_emails                     = var.alarm_emails
+  workflow_failed_alarm_threshold  = var.workflow_failed_alarm_threshold
+  lambda_errors_alarm_threshold    = var.lambda_errors_alarm_threshold
+  endpoint_5xx_alarm_threshold     = var.endpoint_5xx_alarm_threshold
+  model_latency_alarm_threshold_ms = var.model_latency_alarm_threshold_ms
+  functions_build_dir              = var.functions_build_dir
+  model_data_url                   = var.model_data_url
 }

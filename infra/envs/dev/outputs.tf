@@ -1,69 +1,70 @@
+# The outputs the tooling reads (scripts/tf.sh output <env> -json), from the stack.
 output "region" {
-  description = "AWS region of the environment."
-  value       = var.region
+  description = "AWS region of the environment (the provider's)."
+  value       = module.stack.region
 }
 
 output "bucket_name" {
   description = "Name of the project bucket (images, models, data capture)."
-  value       = module.storage.bucket_name
+  value       = module.stack.bucket_name
 }
 
 output "state_machine_arn" {
   description = "ARN of the classification state machine."
-  value       = module.workflow.state_machine_arn
+  value       = module.stack.state_machine_arn
 }
 
 output "state_machine_name" {
   description = "Name of the classification state machine."
-  value       = module.workflow.state_machine_name
+  value       = module.stack.state_machine_name
 }
 
 output "endpoint_name" {
   description = "Name of the SageMaker endpoint (stable; the endpoint exists once model_data_url is set)."
-  value       = module.model_endpoint.endpoint_name
+  value       = module.stack.endpoint_name
 }
 
 output "endpoint_deployed" {
   description = "Whether the endpoint is part of this environment yet (model_data_url set)."
-  value       = var.model_data_url != null
+  value       = module.stack.endpoint_deployed
 }
 
 output "model_name" {
   description = "Name of the current SageMaker model, or null before the first training."
-  value       = module.model_endpoint.model_name
+  value       = module.stack.model_name
 }
 
 output "sagemaker_role_arn" {
   description = "ARN of the SageMaker execution role, for training jobs and the model."
-  value       = module.model_endpoint.role_arn
+  value       = module.stack.sagemaker_role_arn
 }
 
 output "data_capture_s3_uri" {
   description = "S3 URI of the endpoint's data capture files (null when disabled)."
-  value       = module.model_endpoint.data_capture_s3_uri
+  value       = module.stack.data_capture_s3_uri
 }
 
 output "function_names" {
   description = "Lambda function names by key (serialize_image_data, classify_image, filter_inferences)."
-  value       = module.functions.function_names
+  value       = module.stack.function_names
 }
 
 output "log_group_names" {
   description = "CloudWatch log group names: one per function key, and `workflow` for the state machine."
-  value       = merge(module.functions.log_group_names, { workflow = module.workflow.log_group_name })
+  value       = module.stack.log_group_names
 }
 
 output "dashboard_name" {
   description = "Name of the environment's CloudWatch dashboard."
-  value       = module.monitoring.dashboard_name
+  value       = module.stack.dashboard_name
 }
 
 output "alarm_topic_arn" {
   description = "ARN of the SNS topic the alarms notify; subscribe to it for alarm and OK messages."
-  value       = module.monitoring.alarm_topic_arn
+  value       = module.stack.alarm_topic_arn
 }
 
 output "alarm_names" {
   description = "Alarm names: workflow_failed, lambda_errors by function key, endpoint_5xx and model_latency (null until the endpoint exists)."
-  value       = module.monitoring.alarm_names
+  value       = module.stack.alarm_names
 }

@@ -1,4 +1,4 @@
 provider "aws" {
-  region              = var.region
+  region              = "us-east-1"
   allowed_account_ids = [var.account_id]
 }

@@ -13,7 +13,7 @@ variable "local_cloud_endpoint" {
 # the real AWS. The key is the one the local cloud issued when it started, read from
 # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (`make` sets them from `python -m localcloud env`).
 provider "aws" {
-  region = var.region
+  region = "us-east-1"
 
   allowed_account_ids = [var.account_id]
 
