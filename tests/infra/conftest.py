@@ -53,14 +53,17 @@ def dummy_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def terraform_test_results(
     tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str], dummy_zips: Path
 ) -> dict[str, TerraformTestResult]:
-    """`terraform test` of every module and of the local root, two at a time, on copies."""
-    infra = copy_infra(tmp_path_factory.mktemp("terraform-test"), "local")
+    """`terraform test` of every module, the stack (the composition) included, two at a time.
+
+    The roots have no `terraform test` of their own: each is a provider, a backend and one call
+    of the stack, which is tested once here (and planned per root in test_infra_plan.py).
+    """
+    infra = copy_infra(tmp_path_factory.mktemp("terraform-test"))
     zip_vars = {f"{name}_zip_path": str(dummy_zips / f"{name}.zip") for name in ZIP_NAMES}
+    variables = {"functions": zip_vars, "stack": {"functions_build_dir": str(dummy_zips)}}
     jobs: dict[str, tuple[Path, dict[str, str]]] = {
-        f"modules/{name}": (infra / "modules" / name, zip_vars if name == "functions" else {})
-        for name in MODULES
+        f"modules/{name}": (infra / "modules" / name, variables.get(name, {})) for name in MODULES
     }
-    jobs["envs/local"] = (infra / "envs" / "local", {"functions_build_dir": str(dummy_zips)})
     # One init at a time: a shared TF_PLUGIN_CACHE_DIR (CI) is not safe for concurrent inits.
     inits = {target: terraform_init(folder, terraform_env) for target, (folder, _) in jobs.items()}
     # The provider's schema load is the slow, CPU-bound part of a test; two fit two cores.

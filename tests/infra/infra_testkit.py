@@ -14,7 +14,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA = REPO_ROOT / "infra"
-MODULES = ("storage", "functions", "model_endpoint", "workflow", "monitoring")
+# The five concerns, then the stack that composes them (and that every root calls).
+MODULES = ("storage", "functions", "model_endpoint", "workflow", "monitoring", "stack")
 ZIP_NAMES = ("serialize_image_data", "classify_image", "filter_inferences", "layer")
 MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
 # Copies leave out local state, plugins and the generated model variables of training.

@@ -1,5 +1,6 @@
-"""House style of infra/: module files, typed and described variables, roots that differ only
-in backend, provider and terraform.tfvars, committed lock files, reasoned checkov skips."""
+"""House style of infra/: module files, typed and described variables, thin roots (a provider,
+a backend, terraform.tfvars and one call of the stack), validation in the module that owns the
+value, committed lock files, reasoned checkov skips."""
 
 from __future__ import annotations
 
@@ -14,7 +15,20 @@ from infra_testkit import INFRA, MODULES, REPO_ROOT
 pytestmark = pytest.mark.terraform
 
 ROOTS = ("dev", "prod", "local")
-SHARED_ROOT_FILES = ("main.tf", "variables.tf", "outputs.tf")
+ROOT_FILES = ("main.tf", "variables.tf", "outputs.tf", "moved.tf", "versions.tf", "providers.tf")
+# Variables a root declares besides its terraform.tfvars keys: what the tooling sets
+# (TF_VAR_functions_build_dir in tests, model.auto.tfvars.json from training, and for local
+# TF_VAR_local_cloud_endpoint from scripts/tf.sh).
+TOOLING_VARIABLES = {"functions_build_dir", "model_data_url"}
+PROVIDER_VARIABLES = {"local": {"local_cloud_endpoint"}}
+# Values validated outside the five concern modules: only those the stack or a root owns.
+OWN_VALIDATIONS = {
+    "infra/modules/stack": {"environment", "project"},
+    "infra/envs/local": {"local_cloud_endpoint"},
+}
+CONCERN_MODULES = tuple(m for m in MODULES if m != "stack")
+MODULE_CALL = re.compile(r'^module "(\w+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
+MOVED = re.compile(r"^moved \{\n\s+from = (\S+)\n\s+to\s+= (\S+)\n\}", re.MULTILINE)
 BLOCK = re.compile(r'^(variable|output) "([\w-]+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
 RESOURCE = re.compile(r'^resource "(\w+)" "(\w+)"', re.MULTILINE)
 RETENTION_DAYS = "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827"
@@ -80,22 +94,82 @@ def test_every_output_is_described() -> None:
         assert re.search(r"^  description\s*=", body, re.M), f"{path}: output {name}"
 
 
-def test_constrained_variables_are_validated() -> None:
+def test_constrained_variables_are_validated_by_the_module_that_owns_them() -> None:
     for path, name, body in blocks("variable"):
-        if re.search(r"threshold|percentage|retention|log_level|environment$|_arn$", name):
+        folder = path.parent.relative_to(REPO_ROOT).as_posix()
+        if folder not in {f"infra/modules/{m}" for m in CONCERN_MODULES}:
+            continue
+        if re.search(r"threshold|percentage|retention|log_level|_arn$", name):
             assert "validation {" in body, f"{path.relative_to(REPO_ROOT)}: {name}"
         if "retention" in name:
             assert RETENTION_DAYS in body, f"{name} must allow only CloudWatch retention values"
 
 
-def test_roots_share_everything_but_backend_provider_and_tfvars() -> None:
-    for name in SHARED_ROOT_FILES:
-        contents = {root: (INFRA / "envs" / root / name).read_text() for root in ROOTS}
-        assert len(set(contents.values())) == 1, f"infra/envs/*/{name} differ"
-    for root in ROOTS:
-        files = {p.name for p in (INFRA / "envs" / root).iterdir() if p.is_file()}
-        expected = {*SHARED_ROOT_FILES, "versions.tf", "providers.tf", "terraform.tfvars"}
-        assert expected | {".terraform.lock.hcl"} <= files, root
+def test_the_stack_and_the_roots_validate_only_what_they_own() -> None:
+    """A value passed on is checked once, by the module it is passed to, with one message."""
+    validated: dict[str, set[str]] = {}
+    for path, name, body in blocks("variable"):
+        folder = path.parent.relative_to(REPO_ROOT).as_posix()
+        owner = folder.startswith("infra/envs/") or folder == "infra/modules/stack"
+        if owner and "validation {" in body:
+            validated.setdefault(folder, set()).add(name)
+    assert validated == OWN_VALIDATIONS
+
+
+def names_in(path: Path, kind: str) -> set[str]:
+    return set(re.findall(rf'^{kind} "([\w-]+)"', path.read_text(), re.M))
+
+
+def tfvars_keys(root: str) -> set[str]:
+    text = (INFRA / "envs" / root / "terraform.tfvars").read_text()
+    return set(re.findall(r"^(\w+)\s*=", text, re.M))
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_root_is_a_provider_a_backend_tfvars_and_one_call_of_the_stack(root: str) -> None:
+    folder = INFRA / "envs" / root
+    files = {p.name for p in folder.iterdir() if p.is_file() and p.name != "backend.hcl"}
+    assert files == {*ROOT_FILES, "terraform.tfvars", ".terraform.lock.hcl"}, root
+    text = "\n".join(p.read_text() for p in sorted(folder.glob("*.tf")))
+    assert not re.search(r'^(resource|data) "', text, re.M), f"{root}: resources belong in modules"
+    (call,) = MODULE_CALL.findall((folder / "main.tf").read_text())
+    name, body = call
+    assert name == "stack" and re.search(r'^  source = "../../modules/stack"$', body, re.M)
+    arguments = dict(re.findall(r"^  (\w+)\s*= (.+)$", body, re.M))
+    del arguments["source"]
+    assert all(value == f"var.{key}" for key, value in arguments.items()), root
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_root_declares_only_what_its_tfvars_and_the_tooling_set(root: str) -> None:
+    folder = INFRA / "envs" / root
+    declared = names_in(folder / "variables.tf", "variable") | names_in(
+        folder / "providers.tf", "variable"
+    )
+    own = PROVIDER_VARIABLES.get(root, set())
+    assert declared == tfvars_keys(root) | TOOLING_VARIABLES | own
+    (call,) = MODULE_CALL.findall((folder / "main.tf").read_text())
+    passed = set(re.findall(r"^  (\w+)\s*= var\.", call[1], re.M))
+    # A root's own provider settings (local_cloud_endpoint) stay there; the rest go to the stack.
+    assert passed == declared - own, root
+    assert passed <= names_in(INFRA / "modules" / "stack" / "variables.tf", "variable")
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_root_outputs_are_the_stacks(root: str) -> None:
+    text = (INFRA / "envs" / root / "outputs.tf").read_text()
+    values = dict(re.findall(r'^output "(\w+)" \{\n(?:.*\n)*?  value\s*= (.+)$', text, re.M))
+    stack_outputs = names_in(INFRA / "modules" / "stack" / "outputs.tf", "output")
+    assert values == {name: f"module.stack.{name}" for name in stack_outputs}
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_root_moves_the_modules_it_once_called_into_the_stack(root: str) -> None:
+    """States made before the stack kept module.<name> at the top: moved.tf maps each one."""
+    stack_calls = {n for n, _ in MODULE_CALL.findall((INFRA / "modules/stack/main.tf").read_text())}
+    assert stack_calls == set(CONCERN_MODULES)
+    moves = MOVED.findall((INFRA / "envs" / root / "moved.tf").read_text())
+    assert sorted(moves) == sorted((f"module.{n}", f"module.stack.module.{n}") for n in stack_calls)
 
 
 @pytest.mark.parametrize("root", ROOTS)

@@ -299,7 +299,7 @@ def test_functions_get_only_what_they_do(dev_plan: Plan) -> None:
     policies = {
         address.split('"')[1]: {s["Sid"]: s for s in statements}
         for address, statements in role_policies(dev_plan).items()
-        if address.startswith("module.functions.")
+        if address.startswith("module.stack.module.functions.")
     }
     assert policies["serialize_image_data"]["ReadImages"]["Action"] == ["s3:GetObject"]
     assert sorted(policies["serialize_image_data"]["ReadImages"]["Resource"]) == [
@@ -393,7 +393,7 @@ def test_state_machine_runs_the_three_functions(dev_plan: Plan) -> None:
     (invoke,) = [
         s
         for address, policy in role_policies(dev_plan).items()
-        if address.startswith("module.workflow.")
+        if address.startswith("module.stack.module.workflow.")
         for s in policy
         if s["Sid"] == "InvokeWorkflowFunctions"
     ]

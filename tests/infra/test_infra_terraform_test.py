@@ -1,4 +1,4 @@
-"""`terraform test` of every module and of the local root (mocked provider), run by pytest."""
+"""`terraform test` of every module and of the stack that composes them (mocked provider)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from infra_testkit import INFRA, MODULES, TerraformTestResult
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
-TARGETS = [f"modules/{name}" for name in MODULES] + ["envs/local"]
+TARGETS = [f"modules/{name}" for name in MODULES]
 
 
 def run_blocks(target: str) -> set[str]:

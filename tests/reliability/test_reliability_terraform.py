@@ -10,9 +10,9 @@ from e2e_stack import ENV, DeployedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 
-MODEL = "module.model_endpoint.aws_sagemaker_model.this[0]"
-CONFIG = "module.model_endpoint.aws_sagemaker_endpoint_configuration.this[0]"
-ENDPOINT = "module.model_endpoint.aws_sagemaker_endpoint.this[0]"
+MODEL = "module.stack.module.model_endpoint.aws_sagemaker_model.this[0]"
+CONFIG = "module.stack.module.model_endpoint.aws_sagemaker_endpoint_configuration.this[0]"
+ENDPOINT = "module.stack.module.model_endpoint.aws_sagemaker_endpoint.this[0]"
 
 
 @pytest.fixture(scope="module")

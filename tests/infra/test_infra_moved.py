@@ -1,0 +1,201 @@
+"""A dev or prod state made by the roots before infra/modules/stack plans to no changes now.
+
+How: the dev and prod roots of PRE_STACK_COMMIT (the last commit whose roots called the five
+modules themselves, read with `git archive`) are applied for real to a private local cloud,
+each with an override file (localcloud_override.tf) that points every service at the cloud
+and keeps the state in a local file, `-var account_id=` the cloud's account and dummy Lambda
+zips. Then today's root of the same environment, with the same override, state and
+variables, plans: every resource must be a no-op that only moved (module.<name> ->
+module.stack.module.<name>), and no output may change. That plan is applied (it only rewrites
+the addresses in the state) and a second plan must exit 0 with -detailed-exitcode.
+
+No model_data_url: the local cloud would load the artifact to serve the endpoint, so the
+model, endpoint configuration and endpoint (count 0 without a model) are not in the state;
+every module instance is, the SageMaker role standing for model_endpoint.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from infra_testkit import REPO_ROOT, copy_infra, require, run_terraform
+
+pytestmark = [pytest.mark.terraform, pytest.mark.slow, pytest.mark.e2e]
+
+PRE_STACK_COMMIT = "e195b514a1dda940d709dba3654943b627c3b220"
+ROOTS = ("dev", "prod")
+LOCAL_CLOUD_ACCOUNT = "123456789012"
+SERVICES = (
+    "cloudwatch",
+    "ecr",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "s3",
+    "sagemaker",
+    "sfn",
+    "sns",
+    "sts",
+    "xray",
+)
+OVERRIDE = """\
+terraform {
+  backend "local" {
+    path = "%(state)s"
+  }
+}
+
+provider "aws" {
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+  max_retries                 = 2
+
+  endpoints {
+%(endpoints)s
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One root: the managed addresses of the old state, today's plan, the last plan's exit."""
+
+    root: str
+    old_addresses: set[str]
+    plan: dict[str, Any]
+    final_exit_code: int
+    final_output: str
+
+
+def git_archive(commit: str, destination: Path, *paths: str) -> None:
+    done = subprocess.run(
+        ["git", "archive", "--format=tar", commit, *paths],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(destination, filter="data")
+
+
+def checked(done: subprocess.CompletedProcess[str], what: str) -> str:
+    tail = f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    assert done.returncode == 0, f"{what} exited {done.returncode}:\n{tail}"
+    return done.stdout
+
+
+def migrate(root: str, workdir: Path, env: dict[str, str], zips: Path, endpoint: str) -> Migration:
+    state = workdir / "terraform.tfstate"
+    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
+    override = OVERRIDE % {"state": state, "endpoints": endpoints}
+    variables = [f"-var=account_id={LOCAL_CLOUD_ACCOUNT}", f"-var=functions_build_dir={zips}"]
+
+    old = workdir / "old"
+    git_archive(PRE_STACK_COMMIT, old, "infra/modules", f"infra/envs/{root}")
+    old_root = old / "infra" / "envs" / root
+    (old_root / "localcloud_override.tf").write_text(override)
+    checked(run_terraform(["init", "-input=false", "-no-color"], old_root, env), "old init")
+    checked(
+        run_terraform(["apply", "-auto-approve", "-no-color", *variables], old_root, env, 900),
+        f"apply of the {root} root of {PRE_STACK_COMMIT[:7]}",
+    )
+    listed = checked(run_terraform(["state", "list"], old_root, env), "state list")
+    old_addresses = {a for a in listed.split() if ".data." not in a and not a.startswith("data.")}
+
+    new_root = copy_infra(workdir / "new", root) / "envs" / root
+    (new_root / "localcloud_override.tf").write_text(override)
+    checked(run_terraform(["init", "-input=false", "-no-color"], new_root, env), "new init")
+    checked(
+        run_terraform(["plan", "-out=moves.tfplan", "-no-color", *variables], new_root, env, 600),
+        "plan of today's root",
+    )
+    shown = checked(run_terraform(["show", "-json", "moves.tfplan"], new_root, env), "show")
+    checked(
+        run_terraform(["apply", "-no-color", "moves.tfplan"], new_root, env, 600), "apply moves"
+    )
+    final = run_terraform(
+        ["plan", "-detailed-exitcode", "-no-color", *variables], new_root, env, 600
+    )
+    return Migration(
+        root, old_addresses, json.loads(shown), final.returncode, final.stdout + final.stderr
+    )
+
+
+@pytest.fixture(scope="module")
+def migrations(
+    tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str], dummy_zips: Path
+) -> Iterator[dict[str, Migration]]:
+    """dev and prod of PRE_STACK_COMMIT applied to one local cloud, then planned by today's."""
+    has_commit = subprocess.run(
+        ["git", "cat-file", "-e", f"{PRE_STACK_COMMIT}^{{commit}}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=False,
+    )
+    require(has_commit.returncode == 0, f"git history with {PRE_STACK_COMMIT[:7]} (fetch-depth 0)")
+    from localcloud.testing import running_local_cloud
+
+    with running_local_cloud() as cloud:
+        env = {k: v for k, v in terraform_env.items() if not k.startswith(("TF_VAR_", "AWS_"))}
+        env |= cloud.env()
+        env.pop("AWS_ENDPOINT_URL", None)  # the override names every endpoint
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {
+                root: pool.submit(
+                    migrate,
+                    root,
+                    tmp_path_factory.mktemp(f"moved-{root}"),
+                    env,
+                    dummy_zips,
+                    cloud.endpoint_url,
+                )
+                for root in ROOTS
+            }
+            yield {root: future.result() for root, future in futures.items()}
+
+
+def managed(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in plan["resource_changes"] if c["mode"] == "managed"]
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_every_resource_only_moves_into_the_stack(
+    root: str, migrations: dict[str, Migration]
+) -> None:
+    migration = migrations[root]
+    changes = managed(migration.plan)
+    assert changes, "the old root created nothing"
+    for change in changes:
+        assert change["change"]["actions"] == ["no-op"], (change["address"], change["change"])
+        assert change["address"].startswith("module.stack.module."), change["address"]
+        assert change.get("previous_address") == change["address"].removeprefix("module.stack.")
+    assert {c["previous_address"] for c in changes} == migration.old_addresses
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_no_output_changes(root: str, migrations: dict[str, Migration]) -> None:
+    output_changes = migrations[root].plan.get("output_changes", {})
+    assert output_changes
+    for name, change in output_changes.items():
+        assert change["actions"] == ["no-op"], (name, change)
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_after_the_moves_the_plan_is_empty(root: str, migrations: dict[str, Migration]) -> None:
+    migration = migrations[root]
+    assert migration.final_exit_code == 0, migration.final_output[-4000:]
+    assert "No changes." in migration.final_output
