@@ -1,11 +1,9 @@
-"""The deployed local stack the cloud benchmarks share: tests/e2e's deploy, sized for a bench."""
+"""The deployed local stack the cloud benchmarks share: scripts/stack.py, sized for a bench."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -13,7 +11,6 @@ from types import ModuleType
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-E2E_STACK = REPO_ROOT / "tests" / "e2e" / "e2e_stack.py"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "cifar100-bike-moto"
 
 
@@ -22,17 +19,10 @@ class BenchError(RuntimeError):
 
 
 def e2e_stack() -> ModuleType:
-    """tests/e2e/e2e_stack.py: the one definition of how the local stack is deployed."""
-    loaded = sys.modules.get("e2e_stack")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location("e2e_stack", E2E_STACK)
-    if spec is None or spec.loader is None:
-        raise BenchError(f"cannot load {E2E_STACK}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["e2e_stack"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    """scripts/stack.py: the one definition of how the local stack is deployed."""
+    from scripts import stack
+
+    return stack
 
 
 def committed_epochs() -> int:
