@@ -20,6 +20,7 @@ THRESHOLD   ?=
 BUCKET      ?=
 MODEL_DIR   ?=
 BENCH_ARGS  ?=
+SOAK_ARGS   ?=
 FRESH       ?= 0
 CAPTURE_DIR ?=
 AUTO_APPROVE ?= 0
@@ -35,7 +36,7 @@ AWS_ENV := lc_env="$$($(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT))" && ev
 endif
 
 .PHONY: help venv test lint format package data upload train train-local evaluate \
-        init plan apply destroy local-up local-down local-status local-env classify monitor demo bench clean
+        init plan apply destroy local-up local-down local-status local-env classify monitor demo bench soak clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -117,6 +118,9 @@ demo: venv ## The whole pipeline on its own local cloud, with a summary (DATA=..
 
 bench: venv ## Benchmarks (conversion, workflow, model, Terraform, packages, cost): build/bench/results.json
 	$(PY) -m scripts.bench $(BENCH_ARGS)
+
+soak: venv ## Plan, apply, classify, destroy the local root 10 times under a training load: build/soak/results.json
+	$(PY) -m scripts.soak $(SOAK_ARGS)
 
 clean: ## Remove build output (not .venv, not Terraform state)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

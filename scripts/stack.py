@@ -6,14 +6,16 @@ end-to-end and reliability tests (tests/e2e/e2e_stack.py), the benchmarks and th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,38 @@ class StackError(RuntimeError):
 
 def _tail(text: str, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
+
+
+def run_bounded(
+    command: Sequence[str], timeout: float, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """subprocess.run(capture_output, text) that, past its timeout, kills the whole process group.
+
+    tf.sh runs terraform, which runs the provider: subprocess.run would kill only bash and leave
+    them running (holding the state and calling the cloud). The TimeoutExpired raised here
+    carries what the command printed until then, so a hang names the resource it hung on.
+    """
+    with subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException as error:  # a timeout, or Ctrl-C: nothing of the group survives
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            if isinstance(error, subprocess.TimeoutExpired):
+                raise subprocess.TimeoutExpired(
+                    error.cmd, timeout, output=stdout, stderr=stderr
+                ) from None
+            raise
+    return subprocess.CompletedProcess(list(command), process.returncode, stdout, stderr)
 
 
 @dataclass
@@ -111,14 +145,11 @@ class DeployedStack:
         self, command: str, *args: str, check: bool = True, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
         """`scripts/tf.sh <command> local <args>` in the copy; StackError when check fails."""
-        done = subprocess.run(
+        done = run_bounded(
             ["bash", str(self.repo / "scripts" / "tf.sh"), command, ENV, *args],
-            cwd=self.repo,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+            timeout,
+            self.repo,
+            self.env,
         )
         if check and done.returncode != 0:
             raise StackError(
@@ -146,15 +177,17 @@ class DeployedStack:
         )
         return done.returncode, done.stdout + done.stderr
 
-    def read_outputs(self) -> dict[str, Any]:
-        raw = json.loads(self.terraform("output", "-json").stdout)
+    def read_outputs(self, timeout: float = 600) -> dict[str, Any]:
+        raw = json.loads(self.terraform("output", "-json", timeout=timeout).stdout)
         return {name: entry["value"] for name, entry in raw.items()}
 
-    def destroy(self) -> subprocess.CompletedProcess[str]:
+    def destroy(self, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """`tf.sh destroy` without its question (AUTO_APPROVE=1); the caller checks the result."""
         self.env["AUTO_APPROVE"] = "1"
         try:
-            return self.terraform("destroy", "-no-color", *self.var_args(), check=False)
+            return self.terraform(
+                "destroy", "-no-color", *self.var_args(), check=False, timeout=timeout
+            )
         finally:
             del self.env["AUTO_APPROVE"]
 
@@ -175,15 +208,7 @@ class DeployedStack:
 
     def run_module(self, module: str, *args: str, timeout: float = 900) -> str:
         """`python -m <module> <args>` against the cloud (a project CLI); returns its stdout."""
-        done = subprocess.run(
-            [sys.executable, "-m", module, *args],
-            cwd=REPO_ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        done = run_bounded([sys.executable, "-m", module, *args], timeout, REPO_ROOT, self.env)
         if done.returncode != 0:
             raise StackError(
                 f"python -m {module} {' '.join(args)} exited {done.returncode}:\n"
@@ -294,21 +319,32 @@ def deploy(cloud: RunningCloud, workdir: Path, shared_data: Path) -> DeployedSta
     return stack
 
 
-def destroy_and_check(stack: DeployedStack) -> None:
-    """Destroy the root and check the cloud holds none of its resources; StackError if not."""
+def remaining_resources(
+    stack: DeployedStack, keep_buckets: Collection[str] = ()
+) -> dict[str, list[Any]]:
+    """What the cloud still holds of the kinds the root creates (buckets in keep_buckets aside)."""
+    buckets = stack.client("s3").list_buckets()["Buckets"]
+    leftovers = {
+        "state machines": stack.client("stepfunctions").list_state_machines()["stateMachines"],
+        "functions": stack.client("lambda").list_functions()["Functions"],
+        "buckets": [bucket for bucket in buckets if bucket["Name"] not in keep_buckets],
+        "endpoints": stack.client("sagemaker").list_endpoints()["Endpoints"],
+    }
+    return {kind: items for kind, items in leftovers.items() if items}
+
+
+def destroy_and_check(stack: DeployedStack, keep_buckets: Collection[str] = ()) -> None:
+    """Destroy the root and check the cloud holds none of its resources; StackError if not.
+
+    keep_buckets: buckets the caller made outside the root (the soak's artifact bucket).
+    """
     destroyed = stack.destroy()
     if destroyed.returncode != 0:
         raise StackError(
             f"terraform destroy of the local stack failed ({destroyed.returncode}):\n"
             f"{_tail(destroyed.stdout)}\n{_tail(destroyed.stderr)}"
         )
-    leftovers = {
-        "state machines": stack.client("stepfunctions").list_state_machines()["stateMachines"],
-        "functions": stack.client("lambda").list_functions()["Functions"],
-        "buckets": stack.client("s3").list_buckets()["Buckets"],
-        "endpoints": stack.client("sagemaker").list_endpoints()["Endpoints"],
-    }
-    remaining = {kind: items for kind, items in leftovers.items() if items}
+    remaining = remaining_resources(stack, keep_buckets)
     if remaining:
         raise StackError(f"terraform destroy left resources behind: {remaining}")
 
