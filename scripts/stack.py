@@ -1,7 +1,7 @@
 """The deployed `local` stack on a private local cloud: build, deploy, helpers and teardown.
 
 The one definition of how the `local` root is deployed for a run of the real system; the
-end-to-end and reliability tests (tests/e2e/e2e_stack.py), the benchmarks and the soak use it.
+end-to-end and reliability tests (tests/conftest.py), the benchmarks and the soak use it.
 """
 
 from __future__ import annotations

@@ -1,30 +1,25 @@
-"""Fixtures shared by every test area: where the shared dataset is, and the CI rule for skips."""
+"""Fixtures shared by every test area: the shared dataset, and the deployed local stack.
+
+`deployed_stack` lives here, at the top, so that pytest builds it at most once per run and every
+suite that needs it (tests/e2e, tests/reliability) shares the same one.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from scripts.stack import DeployedStack, StackError, deployed_local_stack
+from tests.support.prereq import require
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(
     os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data" / "cifar100-bike-moto")
 )
-
-
-def in_ci() -> bool:
-    """CI sets CI=true; there a missing prerequisite is a failure, never a skip."""
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip on a user's clone when a prerequisite is missing; fail in CI."""
-    if condition:
-        return
-    if in_ci():
-        pytest.fail(f"prerequisite missing in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +35,25 @@ def shared_data() -> Path:
         f"the shared dataset is not at {SHARED_DATA} (set SHARED_DATA_DIR to point at it)",
     )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def deployed_stack(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path
+) -> Iterator[DeployedStack]:
+    """The real `local` root applied to a private local cloud with a briefly trained model.
+
+    Starts a local cloud on a free port, builds the Lambda packages, converts a subset of the
+    shared images, applies the root without a model, uploads the data, trains for a few epochs
+    through the cloud (training.launch), applies again with the model. On teardown it destroys
+    the root (a failed destroy fails the session with Terraform's output) and stops the cloud.
+    See scripts.stack.DeployedStack for the attributes and helpers. Built once per run.
+    """
+    require(shutil.which("terraform") is not None, "terraform is not on PATH")
+    workdir = tmp_path_factory.mktemp("e2e")
+    try:
+        with deployed_local_stack(workdir, shared_data) as stack:
+            print(f"\ndeployed the local stack in {stack.timings} (seconds)")
+            yield stack
+    except StackError as error:  # deploying, or the destroy at teardown
+        pytest.fail(str(error))

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import shutil
-import sys
 import tempfile
-import threading
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from scripts.bench.results import Measure
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TESTS_INFRA = REPO_ROOT / "tests" / "infra"
 PRICES_AS_OF = "2025 us-east-1 list prices (assumption)"
 HOURS_PER_MONTH = 730
 
@@ -204,55 +196,25 @@ def total(lines: list[Line]) -> float:
     return sum(line.usd for line in lines)
 
 
-# -- the offline plans (tests/infra's override and stub, reused) ------------------------------
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    if str(TESTS_INFRA) not in sys.path:
-        sys.path.insert(0, str(TESTS_INFRA))  # test_infra_plan imports infra_testkit by name
-    loaded = sys.modules.get(name)
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+# -- the offline plans (scripts/offline_plan.py, as tests/infra plans them) ------------------
 
 
 def offline_plans(roots: tuple[str, ...] = ("dev", "prod")) -> dict[str, dict[str, Any]]:
-    """`show -json` of each root planned offline exactly as tests/infra/test_infra_plan does."""
-    testkit = _load("infra_testkit", TESTS_INFRA / "infra_testkit.py")
-    plan_test = _load("test_infra_plan", TESTS_INFRA / "test_infra_plan.py")
+    """`show -json` of each root planned offline, as tests/infra/test_plan.py plans them."""
+    from scripts import offline_plan
+
     if shutil.which("terraform") is None:
         raise RuntimeError("terraform is not on PATH")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), plan_test.ValidateStub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
-            work = Path(tmp)
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AWS_"))}
-            env |= {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
-            mirror = testkit.find_mirror()
-            if mirror is not None:
-                rc = testkit.mirror_cli_config(mirror, work / "terraformrc")
-                env["TF_CLI_CONFIG_FILE"] = str(rc)
-            zips = work / "zips"
-            zips.mkdir()
-            for name in testkit.ZIP_NAMES:
-                with zipfile.ZipFile(zips / f"{name}.zip", "w") as archive:
-                    archive.writestr("handler.py", "def lambda_handler(event, context): ...\n")
-            url = f"http://127.0.0.1:{server.server_address[1]}"
-            return {
-                root: plan_test.plan_root(root, work / root, env, zips, url).raw for root in roots
-            }
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with (
+        offline_plan.validate_stub() as url,
+        tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp,
+    ):
+        work = Path(tmp)
+        env = offline_plan.terraform_env(work)
+        zips = offline_plan.dummy_zips(work / "zips")
+        return {
+            root: offline_plan.plan_root(root, work / root, env, zips, url).raw for root in roots
+        }
 
 
 def run(quick: bool, usage: Usage) -> list[Measure]:

@@ -18,7 +18,7 @@ class BenchError(RuntimeError):
     """A benchmark cannot run here (no shared data, no terraform, a failed deploy)."""
 
 
-def e2e_stack() -> ModuleType:
+def stack_module() -> ModuleType:
     """scripts/stack.py: the one definition of how the local stack is deployed."""
     from scripts import stack
 
@@ -44,7 +44,7 @@ class Deployment:
 
     @property
     def training(self) -> str:
-        module = e2e_stack()
+        module = stack_module()
         return f"{module.TRAIN_PER_CLASS}/class, {module.TRAINING_EPOCHS} epochs" + (
             " (quick)" if self.quick else " (committed hyperparameters)"
         )
@@ -57,7 +57,7 @@ class Deployment:
             raise BenchError(f"the shared dataset is not at {self.shared_data}")
         from localcloud.testing import running_local_cloud
 
-        module: Any = e2e_stack()
+        module: Any = stack_module()
         if not self.quick:
             # Every shared image and the committed epochs (deploy reads these module settings).
             module.TRAIN_PER_CLASS, module.TEST_PER_CLASS = 500, 100

@@ -10,15 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from lambda_testkit import BUCKET, ENDPOINT, FUNCTIONS_DIR, FakeContext
 from moto import mock_aws
 from PIL import Image
 
-# The handlers import the shared package as top-level `common`, as they do in their zips.
-if str(FUNCTIONS_DIR) not in sys.path:
-    sys.path.insert(0, str(FUNCTIONS_DIR))
-
+# The handlers import the shared package as top-level `common`, as they do in their zips:
+# pyproject.toml's pytest `pythonpath = ["functions"]` puts it on the path.
 from common import aws
+from tests.support.lambda_kit import BUCKET, ENDPOINT, FUNCTIONS_DIR, FakeContext
 
 FUNCTION_FOLDERS = ("serialize_image_data", "classify_image", "filter_inferences")
 _ENV_VARS = (

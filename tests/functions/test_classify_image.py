@@ -14,15 +14,6 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from lambda_testkit import (
-    ENDPOINT,
-    FakeContext,
-    FakeSageMaker,
-    endpoint_missing,
-    fake_sagemaker,
-    load_event,
-    throttled,
-)
 
 from common import aws
 from common.errors import (
@@ -32,6 +23,15 @@ from common.errors import (
     InvalidEvent,
     InvalidImage,
     InvalidModelResponse,
+)
+from tests.support.lambda_kit import (
+    ENDPOINT,
+    FakeContext,
+    FakeSageMaker,
+    endpoint_missing,
+    fake_sagemaker,
+    load_event,
+    throttled,
 )
 
 EVENT = "classify_image/serialized_event.json"

@@ -6,9 +6,9 @@ import json
 from types import ModuleType
 
 import pytest
-from lambda_testkit import FakeContext, load_event
 
 from common.errors import ConfigurationError, InvalidEvent, ThresholdConfidenceNotMet
+from tests.support.lambda_kit import FakeContext, load_event
 
 
 def test_confident_bicycle_passes_with_label_and_confidence(filter_inferences: ModuleType) -> None:

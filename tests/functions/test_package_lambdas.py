@@ -17,18 +17,18 @@ from typing import Any
 
 import boto3
 import pytest
-from lambda_testkit import (
+from PIL import Image
+
+from scripts import package_lambdas as pkg
+from tests.support.lambda_kit import (
     BUCKET,
     ENDPOINT,
     FUNCTIONS_DIR,
     FakeSageMaker,
     fake_sagemaker,
     image_bytes,
-    require,
 )
-from PIL import Image
-
-from scripts import package_lambdas as pkg
+from tests.support.prereq import require
 
 HANDLER_ZIP_LIMIT = 20 * 1024
 

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from lambda_testkit import BUCKET, FakeContext, image_bytes, load_event, png_header_claiming
 from PIL import Image, ImageFile, JpegImagePlugin
 
 from common import aws
@@ -23,6 +22,13 @@ from common.errors import (
     ImageTooLarge,
     InvalidEvent,
     InvalidImage,
+)
+from tests.support.lambda_kit import (
+    BUCKET,
+    FakeContext,
+    image_bytes,
+    load_event,
+    png_header_claiming,
 )
 
 

@@ -2,51 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from infra_testkit import (
-    MODULES,
-    ZIP_NAMES,
-    TerraformTestResult,
-    copy_infra,
-    find_mirror,
-    mirror_cli_config,
-    require,
-    terraform_init,
-    terraform_test,
-)
+
+from scripts import offline_plan
+from scripts.offline_plan import ZIP_NAMES, copy_infra
+from tests.support.infra_kit import MODULES, TerraformTestResult, terraform_init, terraform_test
+from tests.support.prereq import require
 
 
 @pytest.fixture(scope="session")
 def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for terraform: the mirror when there is one, never a prompt or a checkpoint."""
     require(shutil.which("terraform") is not None, "terraform is not on PATH")
-    env = dict(os.environ)
-    env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
-    mirror = find_mirror()
-    if mirror is None:
-        cli_config = env.get("TF_CLI_CONFIG_FILE")
-        if cli_config and not Path(cli_config).is_file():
-            del env["TF_CLI_CONFIG_FILE"]
-        return env
-    config = tmp_path_factory.mktemp("terraform") / "terraformrc"
-    env["TF_CLI_CONFIG_FILE"] = str(mirror_cli_config(mirror, config))
-    return env
+    return offline_plan.terraform_env(tmp_path_factory.mktemp("terraform"))
 
 
 @pytest.fixture(scope="session")
 def dummy_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Small stand-ins for build/functions/*.zip, so no test needs `make package`."""
-    folder = tmp_path_factory.mktemp("functions")
-    for name in ZIP_NAMES:
-        with zipfile.ZipFile(folder / f"{name}.zip", "w") as archive:
-            archive.writestr("handler.py", f"def lambda_handler(event, context):  # {name}\n")
-    return folder
+    return offline_plan.dummy_zips(tmp_path_factory.mktemp("functions"))
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import pytest
 
 from localcloud import sagemaker_endpoints
 from localcloud.testing import RunningCloud, running_local_cloud
+from tests.support.prereq import require
 
 pytestmark = [pytest.mark.slow, pytest.mark.terraform]
 
@@ -123,14 +124,6 @@ class StandIn:
 def load_model(model_dir):
     return StandIn(json.loads((Path(model_dir) / "model.json").read_text())["bias"])
 """
-
-
-def require(condition: bool, reason: str) -> None:
-    """tests/conftest.py's rule: skip on a user's clone, fail in CI."""
-    if not condition:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"prerequisite missing in CI: {reason}")
-        pytest.skip(reason)
 
 
 def find_mirror() -> Path | None:

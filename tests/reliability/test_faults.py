@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from e2e_stack import REPO_ROOT, DeployedStack
-from reliability_kit import finish, run_event
 
 from localcloud.testing import zip_of
+from scripts.stack import REPO_ROOT, DeployedStack
+from tests.support.reliability_kit import finish, run_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

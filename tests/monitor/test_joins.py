@@ -11,12 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
-from monitor_testkit import START, png, record, write_files
 from moto import mock_aws
 
 from scripts.monitor.joins import JoinIndex, read_executions, read_results
 from scripts.monitor.pipeline import run
 from scripts.monitor.sources import DirectorySource
+from tests.support.monitor_kit import START, png, record, write_files
 
 CAUSE = json.dumps({"errorMessage": "confidence 0.51 is below the threshold 0.93"})
 # Stands in for the real workflow: the image arrives in the input's image_data, a Choice sends

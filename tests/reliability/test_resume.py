@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from e2e_stack import REPO_ROOT, DeployedStack
 
 from scripts.classify import STARTED, TERMINAL, ResultsFile, execution_name
+from scripts.stack import REPO_ROOT, DeployedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

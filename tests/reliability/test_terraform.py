@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from e2e_stack import ENV, DeployedStack
+
+from scripts.stack import ENV, DeployedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 

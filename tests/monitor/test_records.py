@@ -7,10 +7,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from monitor_testkit import png, record
 
 from scripts.monitor.errors import MalformedRecordError
 from scripts.monitor.records import decode_input, parse_line
+from tests.support.monitor_kit import png, record
 
 
 @pytest.mark.parametrize("encoding", ["JSON", "BASE64", "CSV"])

@@ -7,12 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor_testkit import START, png, record, write_files
-
 from scripts.monitor.aggregate import LOWEST_KEPT, TIMELINE_SAMPLES, Aggregate
 from scripts.monitor.pipeline import consume, run
 from scripts.monitor.records import parse_line
 from scripts.monitor.sources import DirectorySource, Line
+from tests.support.monitor_kit import START, png, record, write_files
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -10,7 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from infra_testkit import INFRA, MODULES, REPO_ROOT
+
+from scripts.offline_plan import INFRA, REPO_ROOT
+from tests.support.infra_kit import MODULES
 
 pytestmark = pytest.mark.terraform
 

@@ -8,7 +8,6 @@ import io
 import sys
 
 import pytest
-from lambda_testkit import FUNCTIONS_DIR, REPO_ROOT, image_bytes
 from PIL import Image
 
 from common.config import env_int, env_probability, env_str
@@ -16,6 +15,7 @@ from common.errors import ConfigurationError, FunctionError, InvalidEvent, Inval
 from common.events import decode_image_data, parse_event
 from common.imaging import normalise, sniff_format
 from common.inference import CLASSES, parse_probabilities, top_prediction
+from tests.support.lambda_kit import FUNCTIONS_DIR, REPO_ROOT, image_bytes
 
 
 def test_every_named_error_is_a_function_error() -> None:

@@ -1,51 +1,25 @@
 """Plans of the dev and prod roots with the real provider, offline, and the whole inventory.
 
-The plan runs on a copy of the root with an override file (offline_override.tf): a local
-backend instead of S3, dummy credentials and the skip_* flags. Every data source of the roots
-is computed inside the provider (partition, region, policy documents, the SageMaker image) and
-every ARN in a policy is built from account_id, so the plan is complete: no policy or
-definition is "(known after apply)". The one call the provider makes at plan time is Step
-Functions' ValidateStateMachineDefinition (a known definition is validated by AWS during plan);
-the override points it at a stub that checks the definition is JSON and answers OK.
+How the offline plan is made is scripts/offline_plan.py's (shared with the cost bench): no
+policy or definition is "(known after apply)", and the one call the provider makes at plan time
+(ValidateStateMachineDefinition) goes to a stub.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-import tftest
-from infra_testkit import copy_infra
+
+from scripts.offline_plan import Plan, ValidateStub, plan_root, validate_stub
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
-OVERRIDE = """\
-terraform {
-  backend "local" {}
-}
-
-provider "aws" {
-  access_key                  = "offline-test"
-  secret_key                  = "offline-test"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  skip_requesting_account_id  = true
-  allowed_account_ids         = null
-  max_retries                 = 1
-
-  endpoints {
-    sfn = "%(sfn_url)s"
-  }
-}
-"""
 ACCOUNT = {"dev": "111111111111", "prod": "111111111111"}
 EXPECTED_TYPES = {
     "aws_s3_bucket": 1,
@@ -91,94 +65,10 @@ RESOURCELESS_ACTIONS = {
 }
 
 
-class ValidateStub(BaseHTTPRequestHandler):
-    """Step Functions' ValidateStateMachineDefinition: OK for JSON, FAIL otherwise."""
-
-    received: ClassVar[list[str]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        target = self.headers.get("X-Amz-Target", "")
-        if not target.endswith(".ValidateStateMachineDefinition"):
-            self.send_error(400, f"unexpected call {target}: the plan must not reach AWS")
-            return
-        self.received.append(body["definition"])
-        try:
-            json.loads(body["definition"])
-            answer = {"result": "OK", "diagnostics": []}
-        except json.JSONDecodeError as error:
-            answer = {
-                "result": "FAIL",
-                "diagnostics": [{"severity": "ERROR", "code": "SCHEMA", "message": str(error)}],
-            }
-        payload = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture(scope="module")
 def sfn_stub() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ValidateStub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-class Plan:
-    """The managed resources of a saved plan, by address, with their planned values."""
-
-    def __init__(self, raw: dict[str, Any], bucket: str) -> None:
-        self.raw = raw
-        self.bucket = bucket
-        self.changes = {
-            change["address"]: change
-            for change in raw["resource_changes"]
-            if change["mode"] == "managed"
-        }
-
-    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {
-            address: change["change"]["after"]
-            for address, change in self.changes.items()
-            if change["type"] == resource_type
-        }
-
-    def one(self, resource_type: str) -> dict[str, Any]:
-        (values,) = self.of_type(resource_type).values()
-        return values
-
-    @property
-    def outputs(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.raw["planned_values"]["outputs"]
-        return result
-
-
-def plan_root(root: str, workdir: Path, env: dict[str, str], zips: Path, sfn_url: str) -> Plan:
-    infra = copy_infra(workdir, root)
-    root_dir = infra / "envs" / root
-    (root_dir / "offline_override.tf").write_text(OVERRIDE % {"sfn_url": sfn_url})
-    bucket = f"scones-{root}-vehicle-classifier-changeme"
-    tf = tftest.TerraformTest(tfdir=str(root_dir), env=env)
-    tf.setup(cleanup_on_exit=False)
-    plan = tf.plan(
-        output=True,
-        tf_vars={
-            "functions_build_dir": str(zips),
-            "model_data_url": f"s3://{bucket}/models/job-1/output/model.tar.gz",
-        },
-    )
-    return Plan(plan._raw, bucket)
+    with validate_stub() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

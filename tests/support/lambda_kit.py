@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import struct
 import threading
 import zlib
@@ -15,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,20 +21,6 @@ FUNCTIONS_DIR = REPO_ROOT / "functions"
 EVENTS_DIR = REPO_ROOT / "tests" / "events"
 BUCKET = "scones-unlimited-test"
 ENDPOINT = "scones-vehicle-classifier"
-
-
-def in_ci() -> bool:
-    """Same rule as tests/conftest.py (not importable: tests/ is not a package)."""
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip on a user's clone when a prerequisite is missing; fail in CI."""
-    if condition:
-        return
-    if in_ci():
-        pytest.fail(f"prerequisite missing in CI: {reason}")
-    pytest.skip(reason)
 
 
 def load_event(relative: str) -> dict[str, Any]:

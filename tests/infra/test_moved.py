@@ -27,7 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_testkit import REPO_ROOT, copy_infra, require, run_terraform
+
+from scripts.offline_plan import REPO_ROOT, copy_infra
+from tests.support.infra_kit import run_terraform
+from tests.support.prereq import require
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow, pytest.mark.e2e]
 

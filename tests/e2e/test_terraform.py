@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from e2e_stack import BASE_THRESHOLD, DeployedStack, execute
+
+from scripts.stack import BASE_THRESHOLD, DeployedStack, execute
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from infra_testkit import INFRA, MODULES, TerraformTestResult
+
+from scripts.offline_plan import INFRA
+from tests.support.infra_kit import MODULES, TerraformTestResult
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 

@@ -7,11 +7,11 @@ import pickle
 import tracemalloc
 
 import pytest
-from monitor_testkit import noise_png, png, stream
 
 from scripts.monitor.aggregate import LOWEST_KEPT, TIMELINE_SAMPLES, Aggregate
 from scripts.monitor.joins import JoinIndex, Outcome, image_digest
 from scripts.monitor.pipeline import consume
+from tests.support.monitor_kit import noise_png, png, stream
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ import re
 from typing import Any
 
 import pytest
-from infra_testkit import INFRA, REPO_ROOT
+
+from scripts.offline_plan import INFRA, REPO_ROOT
 
 TEMPLATE = INFRA / "modules" / "workflow" / "templates" / "classify.asl.json"
 LOCALS = INFRA / "modules" / "workflow" / "locals.tf"

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import ORIGINAL_TEST_KEY, DeployedStack, execute
 
 from scripts.classify import TERMINAL, ResultsFile, Target, run_batch
+from scripts.stack import ORIGINAL_TEST_KEY, DeployedStack, execute
 from training.labels import CLASSES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from e2e_stack import DeployedStack, Execution
-
 from scripts.classify import wait_for
+from scripts.stack import DeployedStack, Execution
 
 
 def start(stack: DeployedStack, event: dict[str, Any], name: str | None = None) -> str:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from e2e_stack import DeployedStack
-from reliability_kit import footprint, settle
 
 from scripts.classify import wait_for
+from scripts.stack import DeployedStack
+from tests.support.reliability_kit import footprint, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from infra_testkit import REPO_ROOT
+
+from scripts.offline_plan import REPO_ROOT
 
 pytestmark = pytest.mark.terraform
 

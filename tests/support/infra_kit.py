@@ -3,69 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-INFRA = REPO_ROOT / "infra"
 # The five concerns, then the stack that composes them (and that every root calls).
 MODULES = ("storage", "functions", "model_endpoint", "workflow", "monitoring", "stack")
-ZIP_NAMES = ("serialize_image_data", "classify_image", "filter_inferences", "layer")
-MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
-# Copies leave out local state, plugins and the generated model variables of training.
-COPY_IGNORE = shutil.ignore_patterns(
-    ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.auto.tfvars", "*.auto.tfvars.json"
-)
-
-
-def require(condition: bool, reason: str) -> None:
-    """The rule of tests/conftest.py (skip on a user's clone, fail in CI), for this folder."""
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"prerequisite missing in CI: {reason}")
-    pytest.skip(reason)
-
-
-def find_mirror() -> Path | None:
-    """The provider mirror scripts/tf.sh would use (TF_PLUGIN_MIRROR, then the usual places)."""
-    configured = os.environ.get("TF_PLUGIN_MIRROR")
-    if configured == "none":
-        return None
-    candidates = (Path(configured),) if configured else MIRROR_CANDIDATES
-    for candidate in candidates:
-        if (candidate / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-            return candidate
-    return None
-
-
-def mirror_cli_config(mirror: Path, path: Path) -> Path:
-    """Write the CLI configuration scripts/tf.sh writes: the mirror only, no registry."""
-    path.write_text(
-        "disable_checkpoint = true\n"
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n'
-        "}\n"
-    )
-    return path
-
-
-def copy_infra(destination: Path, *roots: str) -> Path:
-    """Copy infra/modules and the given roots, keeping the layout the relative sources expect."""
-    shutil.copytree(INFRA / "modules", destination / "infra" / "modules", ignore=COPY_IGNORE)
-    for root in roots:
-        shutil.copytree(
-            INFRA / "envs" / root, destination / "infra" / "envs" / root, ignore=COPY_IGNORE
-        )
-    return destination / "infra"
 
 
 def run_terraform(

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import DeployedStack, Execution
 from PIL import Image
-from reliability_kit import append_jsonl, read_jsonl, run_event
 
+from scripts.stack import DeployedStack, Execution
+from tests.support.reliability_kit import append_jsonl, read_jsonl, run_event
 from training.labels import CLASSES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

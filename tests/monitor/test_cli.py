@@ -11,10 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-from monitor_testkit import ENDPOINT, START, capture_key, jsonl, record, write_files
 from moto import mock_aws
 
 from scripts.monitor import cli, settings
+from tests.support.monitor_kit import ENDPOINT, START, capture_key, jsonl, record, write_files
 
 BUCKET = "scones-capture"
 
