@@ -14,8 +14,7 @@ from localcloud.credentials import Credentials
 # Every patch of moto internals in this package was written against this release.
 MOTO_VERSION = "5.2.5"
 
-# Imported and installed in this order by the server. A module that does not exist yet (another
-# engineer's part still in flight) is logged and skipped; any other import error is fatal.
+# Imported and installed in this order by the server; one that cannot be imported stops the start.
 PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.stepfunctions",
     "localcloud.s3_policies",
@@ -23,6 +22,10 @@ PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.sagemaker_training",
     "localcloud.sagemaker_endpoints",
 )
+
+
+class MissingPluginError(RuntimeError):
+    """A plugin module of PLUGIN_MODULES cannot be imported: the server refuses to start."""
 
 
 class MotoVersionError(RuntimeError):
@@ -111,10 +114,12 @@ def install_plugins(ctx: LocalCloudContext, modules: tuple[str, ...] = PLUGIN_MO
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            ctx.logger.warning("plugin %s is not present; serving without it", name)
-            continue
+            # A local cloud without one of its parts would pass for whole and then misbehave
+            # (e.g. plain moto's Lambda echoes payloads): refuse to start instead.
+            raise MissingPluginError(
+                f"local cloud plugin {name} cannot be imported ({error}); the server will not "
+                "start without it. Reinstall the project (make venv) or restore the module."
+            ) from error
         plugin: Plugin = module
         plugin.install(ctx)
         installed.append(name)
