@@ -11,5 +11,5 @@ from localcloud.plugin import LocalCloudContext, MissingPluginError, install_plu
 
 def test_a_missing_plugin_stops_the_start(tmp_path: Path) -> None:
     ctx = LocalCloudContext(state_dir=tmp_path, port=0)
-    with pytest.raises(MissingPluginError, match="localcloud.no_such_part cannot be imported"):
+    with pytest.raises(MissingPluginError, match=r"localcloud\.no_such_part cannot be imported"):
         install_plugins(ctx, ("localcloud.s3_policies", "localcloud.no_such_part"))
