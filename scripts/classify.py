@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -20,7 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts import aws_clients
+from training import aws
+from training.errors import TerraformOutputError
+from training.terraform_outputs import ENVS_DIR, read_outputs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = Path("build/classify/results.jsonl")
@@ -129,23 +130,14 @@ class Target:
 
 
 def terraform_outputs(env: str) -> dict[str, Any]:
-    """`output -json` of infra/envs/<env>, through scripts/tf.sh when present (it knows state)."""
-    tf_sh = REPO_ROOT / "scripts" / "tf.sh"
-    command = (
-        ["bash", str(tf_sh), "output", env, "-json"]
-        if tf_sh.exists()
-        else ["terraform", f"-chdir=infra/envs/{env}", "output", "-json"]
-    )
+    """The env's Terraform outputs, read by training.terraform_outputs (the one reader)."""
     try:
-        done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-        outputs: dict[str, Any] = json.loads(done.stdout)
-    except (OSError, subprocess.CalledProcessError, json.JSONDecodeError) as error:
-        detail = getattr(error, "stderr", "") or error
+        return read_outputs(env, ENVS_DIR)
+    except TerraformOutputError as error:
         raise ClassifyError(
-            f"cannot read the Terraform outputs of infra/envs/{env} ({detail!s}). Deploy it with "
+            f"cannot read the Terraform outputs of infra/envs/{env} ({error}). Deploy it with "
             f"`make apply ENV={env}`, or pass --state-machine-arn and --bucket."
         ) from None
-    return {name: value["value"] for name, value in outputs.items()}
 
 
 def resolve_target(env: str, state_machine_arn: str | None, bucket: str | None) -> Target:
@@ -173,8 +165,8 @@ def make_clients(env: str, endpoint_url: str | None, concurrency: int) -> tuple[
         read_timeout=READ_TIMEOUT_S,
     )
     return (
-        aws_clients.client("stepfunctions", env, endpoint_url, config=config),
-        aws_clients.client("s3", env, endpoint_url, config=config),
+        aws.client("stepfunctions", env, endpoint_url=endpoint_url, config=config),
+        aws.client("s3", env, endpoint_url=endpoint_url, config=config),
     )
 
 
@@ -474,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     except CloudGoneError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CLOUD_GONE
-    except (ClassifyError, aws_clients.LocalCloudNotRunningError) as error:
+    except (ClassifyError, aws.LocalCloudNotRunningError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), f"-> {args.results}")

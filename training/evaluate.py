@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             endpoint = args.endpoint or output_value(
                 args.env, "endpoint_name", "--endpoint NAME", args.envs_dir
             )
-            predict = endpoint_predictor(client("sagemaker-runtime"), endpoint)
+            predict = endpoint_predictor(client("sagemaker-runtime", args.env), endpoint)
             target = f"endpoint {endpoint}"
         started = time.perf_counter()
         result = evaluate(predict, images)

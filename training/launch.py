@@ -93,13 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = JobSettings.from_config(load_json(args.job_config))
         poll = args.poll_seconds if args.poll_seconds is not None else settings.poll_seconds
         if args.attach:
-            sagemaker = client("sagemaker")
+            sagemaker = client("sagemaker", args.env)
             name = args.attach
         else:
             # Validated before any call to AWS: a bad config fails in a second, not a minute.
             hyperparameters = load_hyperparameters(args.config, args.data / "train.lst")
             role, bucket = resolve_infra(args.env, args.envs_dir, args.role, args.bucket)
-            sagemaker = client("sagemaker")
+            sagemaker = client("sagemaker", args.env)
             if args.instance_type:
                 settings = JobSettings(**{**settings.__dict__, "instance_type": args.instance_type})
             name = job_name(settings.job_name_prefix)

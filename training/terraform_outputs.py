@@ -1,8 +1,14 @@
-"""Reading the outputs of an environment's Terraform root (bucket, role, endpoint names)."""
+"""The one reader of an environment's Terraform outputs (bucket, role, endpoint names).
+
+Plain `terraform output`: reading state needs neither the provider mirror nor the local cloud
+URL that scripts/tf.sh sets up for init, plan and apply, and training reaches into no later
+stage. The operator tools (scripts/classify.py, scripts/monitor) read outputs through here too.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +16,8 @@ from typing import Any
 
 from training.errors import TerraformOutputError
 
-ENVS_DIR = Path("infra/envs")
+# The repository's roots, from any working directory (the tools run from a source checkout).
+ENVS_DIR = Path(__file__).resolve().parent.parent / "infra" / "envs"
 
 
 def read_outputs(env: str, envs_dir: Path = ENVS_DIR) -> dict[str, Any]:
@@ -18,6 +25,11 @@ def read_outputs(env: str, envs_dir: Path = ENVS_DIR) -> dict[str, Any]:
     root = envs_dir / env
     if not root.is_dir():
         raise TerraformOutputError(f"{root} does not exist; check ENV (local, dev or prod)")
+    # Where `make init` keeps the backend and providers; TF_DATA_DIR moves it elsewhere.
+    if "TF_DATA_DIR" not in os.environ and not (root / ".terraform").is_dir():
+        raise TerraformOutputError(
+            f"{root} is not initialised: run `make init ENV={env}` (and `make apply ENV={env}`)"
+        )
     terraform = shutil.which("terraform")
     if terraform is None:
         raise TerraformOutputError(

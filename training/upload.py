@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bucket = args.bucket or output_value(
             args.env, "bucket_name", "--bucket NAME", args.envs_dir
         )
-        result = sync(client("s3"), bucket, args.data, args.prefix, args.workers)
+        result = sync(client("s3", args.env), bucket, args.data, args.prefix, args.workers)
     except TrainingToolError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

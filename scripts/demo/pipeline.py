@@ -198,7 +198,7 @@ class Demo:
         trainer_dir = REPO_ROOT / "training" / "local_trainer"
         trainer = files_fingerprint(sorted(trainer_dir.glob("*.py")))
         bucket = str(outputs()["bucket_name"])
-        s3 = client("s3")
+        s3 = client("s3", ENV)
         key = None
         if not self.fresh:
             key = model_reusable(MODEL_STAMP, MODEL_CACHE, dataset, hyperparameters, trainer)
@@ -211,7 +211,7 @@ class Demo:
             print(f"    -> s3://{bucket}/{key}; wrote {MODEL_TFVARS}")
             self.stages.note("train", "reused")
             return
-        with TrainingLogTail(client("logs")):
+        with TrainingLogTail(client("logs", ENV)):
             check(
                 launch.main(["--env", ENV, "--data", str(DATA_OUT), "--poll-seconds", "5"]),
                 "training (training.launch)",
@@ -311,7 +311,7 @@ class Demo:
 def client_for(service: str) -> Any:
     from training.aws import client
 
-    return client(service)
+    return client(service, ENV)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scripts import aws_clients
 from scripts.monitor import pipeline, settings
 from scripts.monitor.errors import MonitorError
 from scripts.monitor.joins import JoinIndex, OutcomeStats, read_executions, read_results
 from scripts.monitor.sources import CaptureSource, DirectorySource, S3Source
+from training.aws import LocalCloudNotRunningError
 
 DEFAULT_RESULTS = Path("build/classify/results.jsonl")
 DEFAULT_OUT = Path("build/monitor")
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         report = build(args)
-    except (MonitorError, aws_clients.LocalCloudNotRunningError) as error:
+    except (MonitorError, LocalCloudNotRunningError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(describe(report))

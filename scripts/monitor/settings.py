@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scripts import aws_clients
 from scripts.monitor.errors import MonitorError
+from training import aws
+from training.errors import TerraformOutputError
+from training.terraform_outputs import read_outputs
 
 DEFAULT_THRESHOLD = 0.93  # filterInferences' own default (functions/filter_inferences)
 
@@ -22,16 +24,14 @@ class Target:
 
 
 def terraform_outputs(env: str) -> dict[str, Any]:
-    """The env's `terraform output -json` values (through scripts/tf.sh, as classify does)."""
-    from scripts.classify import ClassifyError
-    from scripts.classify import terraform_outputs as read
-
+    """The env's Terraform outputs, read by training.terraform_outputs (the one reader)."""
     try:
-        return read(env)
-    except ClassifyError as error:
+        return read_outputs(env)
+    except TerraformOutputError as error:
         raise MonitorError(
-            f"{error} For offline analysis pass --capture-dir; to skip Terraform pass --bucket, "
-            "--capture-prefix and --endpoint-name."
+            f"cannot read the Terraform outputs of infra/envs/{env} ({error}). For offline "
+            "analysis pass --capture-dir; to skip Terraform pass --bucket, --capture-prefix and "
+            "--endpoint-name."
         ) from None
 
 
@@ -116,4 +116,4 @@ def _checked(value: float, where: str) -> float:
 
 def make_client(service: str, env: str, endpoint_url: str | None) -> Any:
     """A boto3 client; ENV=local without AWS_ENDPOINT_URL means this machine's local cloud."""
-    return aws_clients.client(service, env, endpoint_url)
+    return aws.client(service, env, endpoint_url=endpoint_url)

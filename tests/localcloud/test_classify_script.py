@@ -225,3 +225,11 @@ def test_a_refused_key_stops_the_batch_and_records_every_unfinished_image(
     ]
     counts = classify.run_batch(real, s3, target, "test/", results, concurrency=1, timeout=60)
     assert counts == {"SUCCEEDED": 3, "FAILED": 1}
+
+
+def test_unreadable_outputs_say_what_to_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    # Read by training.terraform_outputs, the one reader; the message stays classify's own.
+    assert classify.main(["--env", "nowhere", "--key", "test/a.png"]) == 2
+    err = capsys.readouterr().err
+    assert "infra/envs/nowhere does not exist; check ENV" in err
+    assert "--state-machine-arn and --bucket" in err

@@ -178,3 +178,12 @@ def test_missing_inputs_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "make classify" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["--max-executions", "-1"])
+
+
+def test_unreadable_outputs_say_what_to_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Read by training.terraform_outputs, the one reader; the message stays the monitor's own.
+    assert cli.main(["--env", "nowhere", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "infra/envs/nowhere does not exist; check ENV" in err and "--capture-dir" in err

@@ -121,7 +121,8 @@ def test_bad_config_fails_before_any_aws_call(data, tmp_path, capsys):
     config = tmp_path / "h.json"
     config.write_text(json.dumps({"image_shape": "3,32,32", "num_classes": 2, "epochs": 1,
                                   "learning_rate": 0.1, "mini_batch_size": 5000}))  # fmt: skip
-    code = main(["--config", str(config), "--data", str(data), "--role", ROLE, "--bucket", "b"])
+    args = ["--config", str(config), "--data", str(data), "--role", ROLE, "--bucket", "b"]
+    code = main(["--env", "dev", *args])
     assert code == 1
     assert "mini_batch_size=5000 exceeds" in capsys.readouterr().err
 

@@ -132,7 +132,7 @@ def test_test_images_of_two_classes_with_one_name_are_a_named_error(s3, tmp_path
 
 def test_cli_reports_a_collision_by_name(s3, data, capsys):
     (data / "test.lst").write_text("0\t0\tbicycle/x.png\n1\t1\tmotorcycle/x.png\n")
-    assert main(["--bucket", BUCKET, "--data", str(data)]) == 1
+    assert main(["--env", "dev", "--bucket", BUCKET, "--data", str(data)]) == 1
     assert "CollidingTestKeyError" in capsys.readouterr().err
 
 
@@ -154,7 +154,7 @@ def test_missing_data_is_a_named_error(tmp_path):
 
 
 def test_cli_with_explicit_bucket(s3, data, capsys):
-    assert main(["--bucket", BUCKET, "--data", str(data)]) == 0
+    assert main(["--env", "dev", "--bucket", BUCKET, "--data", str(data)]) == 0
     assert "uploaded 14, unchanged 0" in capsys.readouterr().out
 
 
