@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INFRA = REPO_ROOT / "infra"
 ZIP_NAMES = ("serialize_image_data", "classify_image", "filter_inferences", "layer")
-MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
 # Copies leave out local state, plugins and the generated model variables of training.
 COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.auto.tfvars", "*.auto.tfvars.json"
@@ -56,38 +55,33 @@ class OfflinePlanError(RuntimeError):
     """terraform init, plan or show failed; the message carries its output."""
 
 
-def find_mirror() -> Path | None:
-    """The provider mirror scripts/tf.sh would use (TF_PLUGIN_MIRROR, then the usual places)."""
-    configured = os.environ.get("TF_PLUGIN_MIRROR")
-    if configured == "none":
-        return None
-    candidates = (Path(configured),) if configured else MIRROR_CANDIDATES
-    for candidate in candidates:
-        if (candidate / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-            return candidate
-    return None
+def cli_config(build_dir: Path, env: dict[str, str] | None = None) -> str | None:
+    """The CLI config scripts/tf.sh would use, written under build_dir (`tf.sh cli-config`).
 
-
-def mirror_cli_config(mirror: Path, path: Path) -> Path:
-    """Write the CLI configuration scripts/tf.sh writes: the mirror only, no registry."""
-    path.write_text(
-        "disable_checkpoint = true\n"
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n'
-        "}\n"
+    tf.sh is the one place that finds the provider mirror (TF_PLUGIN_MIRROR, then the usual
+    places) and writes a configuration that installs from it only; None means no mirror, so
+    Terraform uses the registry.
+    """
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "tf.sh"), "cli-config"],
+        env={**(os.environ if env is None else env), "TF_BUILD_DIR": str(build_dir)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
-    return path
+    if done.returncode != 0:
+        raise OfflinePlanError(f"scripts/tf.sh cli-config failed: {done.stderr.strip()}")
+    return done.stdout.strip() or None
 
 
 def terraform_env(scratch: Path) -> dict[str, str]:
     """Environment for terraform: the mirror when there is one, never a prompt or a checkpoint."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AWS_"))}
     env |= {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
-    mirror = find_mirror()
-    if mirror is not None:
-        env["TF_CLI_CONFIG_FILE"] = str(mirror_cli_config(mirror, scratch / "terraformrc"))
+    config = cli_config(scratch, env)
+    if config is not None:
+        env["TF_CLI_CONFIG_FILE"] = config
     elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).is_file():
         del env["TF_CLI_CONFIG_FILE"]
     return env
