@@ -1,4 +1,4 @@
-"""Terraform (AWS provider 5.100) over the SageMaker parts: apply, no drift, roll the model."""
+"""infra/modules/model_endpoint (AWS provider 5.100) on the local cloud: apply, no drift, roll."""
 
 from __future__ import annotations
 
@@ -16,99 +16,15 @@ import pytest
 
 from localcloud import sagemaker_endpoints
 from localcloud.testing import RunningCloud, running_local_cloud
+from scripts.offline_plan import cli_config
 from tests.support.prereq import require
 
 pytestmark = [pytest.mark.slow, pytest.mark.terraform]
 
-MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sagemaker_endpoint"
 BUCKET = "drift-bucket"
-
-# What infra/modules/model_endpoint declares, cut to the SageMaker resources, plus a serverless
-# configuration: the shapes whose describe responses moto gets wrong.
-ROOT = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws", version = ">= 5.100.0" }
-  }
-}
-
-variable "endpoint" { type = string }
-variable "artifact" { type = string }
-
-provider "aws" {
-  region                      = "us-east-1"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  skip_requesting_account_id  = true
-  s3_use_path_style           = true
-  max_retries                 = 2
-  endpoints {
-    s3        = var.endpoint
-    sagemaker = var.endpoint
-    sts       = var.endpoint
-  }
-}
-
-data "aws_sagemaker_prebuilt_ecr_image" "this" {
-  repository_name = "image-classification"
-  image_tag       = "1"
-}
-
-resource "aws_sagemaker_model" "this" {
-  name                     = "drift-model-${substr(sha1(var.artifact), 0, 8)}"
-  execution_role_arn       = "arn:aws:iam::123456789012:role/sagemaker"
-  enable_network_isolation = true
-  primary_container {
-    image          = data.aws_sagemaker_prebuilt_ecr_image.this.registry_path
-    model_data_url = var.artifact
-  }
-  tags = { project = "scones" }
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_sagemaker_endpoint_configuration" "this" {
-  name_prefix = "drift-"
-  production_variants {
-    variant_name           = "AllTraffic"
-    model_name             = aws_sagemaker_model.this.name
-    initial_variant_weight = 1
-    instance_type          = "ml.m5.large"
-    initial_instance_count = 1
-  }
-  data_capture_config {
-    enable_capture              = true
-    initial_sampling_percentage = 100
-    destination_s3_uri          = "s3://drift-bucket/capture"
-    capture_options { capture_mode = "Input" }
-    capture_options { capture_mode = "Output" }
-    capture_content_type_header { json_content_types = ["application/json"] }
-  }
-  tags = { project = "scones" }
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_sagemaker_endpoint_configuration" "serverless" {
-  name_prefix = "drift-serverless-"
-  production_variants {
-    variant_name           = "AllTraffic"
-    model_name             = aws_sagemaker_model.this.name
-    initial_variant_weight = 1
-    serverless_config {
-      memory_size_in_mb = 2048
-      max_concurrency   = 2
-    }
-  }
-  tags = { project = "scones" }
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_sagemaker_endpoint" "this" {
-  name                 = "drift-endpoint"
-  endpoint_config_name = aws_sagemaker_endpoint_configuration.this.name
-  tags                 = { project = "scones" }
-}
-"""
+ENDPOINTS = ("drift-endpoint", "drift-serverless-endpoint")  # the module's <name_prefix>-endpoint
 
 STAND_IN_INFERENCE = """
 import json
@@ -126,13 +42,15 @@ def load_model(model_dir):
 """
 
 
-def find_mirror() -> Path | None:
-    configured = os.environ.get("TF_PLUGIN_MIRROR")
-    candidates = (Path(configured),) if configured else MIRROR_CANDIDATES
-    return next(
-        (c for c in candidates if (c / "registry.terraform.io" / "hashicorp" / "aws").is_dir()),
-        None,
+def copy_fixture(destination: Path) -> Path:
+    """The fixture root and infra/modules, at the same relative places the module source uses."""
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", ".terraform.lock.hcl")
+    shutil.copytree(
+        REPO_ROOT / "infra" / "modules", destination / "infra" / "modules", ignore=ignore
     )
+    root = destination / FIXTURE.relative_to(REPO_ROOT)
+    shutil.copytree(FIXTURE, root, ignore=ignore)
+    return root
 
 
 def archive(bias: float) -> bytes:
@@ -186,20 +104,14 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
 @pytest.fixture(scope="module")
 def terraform(cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
     require(shutil.which("terraform") is not None, "terraform is not on PATH")
-    mirror = find_mirror()
-    require(mirror is not None, "no provider mirror (set TF_PLUGIN_MIRROR)")
-    folder = tmp_path_factory.mktemp("sagemaker_root")
-    (folder / "main.tf").write_text(ROOT)
-    (folder / "terraformrc").write_text(
-        "disable_checkpoint = true\nprovider_installation {\n"
-        f'  filesystem_mirror {{\n    path = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
-    )
+    work = tmp_path_factory.mktemp("sagemaker_root")
+    config = cli_config(work)
+    require(config is not None, "no provider mirror (set TF_PLUGIN_MIRROR)")
+    folder = copy_fixture(work)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         **cloud.env(),  # the provider signs with the key this cloud issued
-        "TF_CLI_CONFIG_FILE": str(folder / "terraformrc"),
+        "TF_CLI_CONFIG_FILE": str(config),
         "TF_IN_AUTOMATION": "1",
     }
     tf = Terraform(folder, env, cloud.endpoint_url)
@@ -227,7 +139,8 @@ def test_apply_then_plan_shows_no_drift_and_a_new_artifact_rolls_the_endpoint(
 
     second = f"s3://{BUCKET}/b/model.tar.gz"
     terraform.apply(second)  # new model → new config (create_before_destroy) → UpdateEndpoint
-    endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName="drift-endpoint")
-    assert endpoint["EndpointStatus"] == "InService"
+    sagemaker = cloud.client("sagemaker")
+    for name in ENDPOINTS:
+        assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
     assert invoke(cloud) == [0.25, 0.75]
     assert terraform.drift(second) is None
