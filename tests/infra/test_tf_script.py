@@ -15,29 +15,8 @@ from scripts.offline_plan import REPO_ROOT
 
 pytestmark = pytest.mark.terraform
 
-ROOT_TF = """\
-terraform {
-  backend "local" {
-    path = "../../../build/terraform/local/terraform.tfstate"
-  }
-}
-
-variable "local_cloud_endpoint" {
-  description = "Set by tf.sh for the local root."
-  type        = string
-  default     = "unset"
-}
-
-output "greeting" {
-  description = "Changes when the test edits the root."
-  value       = "%(greeting)s"
-}
-
-output "endpoint" {
-  description = "What tf.sh passed."
-  value       = var.local_cloud_endpoint
-}
-"""
+# The root copied in as infra/envs/local: no provider, so no mirror and no network.
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tf_script_local"
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +35,7 @@ def repo(tmp_path: Path, local_cloud_port: int) -> Path:
     shutil.copy2(REPO_ROOT / "scripts" / "tf.sh", tmp_path / "scripts" / "tf.sh")
     (tmp_path / "infra" / "modules").mkdir(parents=True)
     root = tmp_path / "infra" / "envs" / "local"
-    root.mkdir(parents=True)
-    (root / "main.tf").write_text(ROOT_TF % {"greeting": "hello"})
+    shutil.copytree(FIXTURE, root)
     (tmp_path / "port").write_text(str(local_cloud_port))
     return tmp_path
 
@@ -132,7 +110,7 @@ def test_a_plan_older_than_the_configuration_is_refused(repo: Path) -> None:
     assert tf_sh(repo, "init", "local").returncode == 0
     assert tf_sh(repo, "plan", "local").returncode == 0
     main_tf = repo / "infra" / "envs" / "local" / "main.tf"
-    main_tf.write_text(ROOT_TF % {"greeting": "changed"})
+    main_tf.write_text(main_tf.read_text().replace('"hello"', '"changed"'))
     result = tf_sh(repo, "apply", "local")
     assert result.returncode == 1 and "stale" in result.stderr
 
