@@ -24,6 +24,7 @@ SOAK_ARGS   ?=
 FRESH       ?= 0
 CAPTURE_DIR ?=
 AUTO_APPROVE ?= 0
+# localcloud/control.py DEFAULT_PORT; tests/infra/test_infra_layout.py checks that they agree.
 LOCAL_CLOUD_PORT ?= 4566
 export LOCAL_CLOUD_PORT
 

@@ -21,7 +21,8 @@ EXIT_NOT_RUNNING = 3  # the LSB init-script convention for "program is not runni
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status", "env", "serve"])
-    parser.add_argument("--port", type=int, default=None, help="default: $LOCAL_CLOUD_PORT or 4566")
+    default_port = f"default: $LOCAL_CLOUD_PORT or {control.DEFAULT_PORT}"
+    parser.add_argument("--port", type=int, default=None, help=default_port)
     parser.add_argument("--state-dir", type=Path, default=None, help="serve only: state dir")
     parser.add_argument("--timeout", type=float, default=60.0, help="up: seconds to wait")
     args = parser.parse_args(argv)

@@ -15,12 +15,15 @@
 # TF_PLUGIN_MIRROR=none turns the mirror off.
 #
 # Backends: dev and prod read infra/envs/<env>/backend.hcl (skipped with -backend=false); local
-# keeps its state under build/terraform/local/. LOCAL_CLOUD_PORT (default 4566) sets the local
-# cloud URL of the local root through TF_VAR_local_cloud_endpoint; its key comes from
+# keeps its state under build/terraform/local/. LOCAL_CLOUD_PORT (default: localcloud's
+# DEFAULT_PORT) sets the local cloud URL of the local root through TF_VAR_local_cloud_endpoint;
+# its key comes from
 # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, which `make` sets from `python -m localcloud env`.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# localcloud/control.py DEFAULT_PORT; tests/infra/test_infra_layout.py checks that they agree.
+DEFAULT_LOCAL_CLOUD_PORT=4566
 # Plans, fingerprints and the generated CLI config (tests point it elsewhere).
 BUILD_DIR="${TF_BUILD_DIR:-$REPO_ROOT/build/terraform}"
 
@@ -120,7 +123,7 @@ require_local_cloud() {
   local host="${hostport%:*}" port="${hostport##*:}"
   [[ "$port" != "$hostport" ]] || port=80
   if ! (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-    die "nothing answers on $TF_VAR_local_cloud_endpoint: start the local cloud first ('make local-up'; LOCAL_CLOUD_PORT=${LOCAL_CLOUD_PORT:-4566})"
+    die "nothing answers on $TF_VAR_local_cloud_endpoint: start the local cloud first ('make local-up'; LOCAL_CLOUD_PORT=${LOCAL_CLOUD_PORT:-$DEFAULT_LOCAL_CLOUD_PORT})"
   fi
 }
 
@@ -149,7 +152,7 @@ PLAN_FILE="$BUILD_DIR/$ENV.tfplan"
 STAMP_FILE="$PLAN_FILE.fingerprint"
 
 if [[ "$ENV" == "local" && -z "${TF_VAR_local_cloud_endpoint:-}" ]]; then
-  export TF_VAR_local_cloud_endpoint="http://127.0.0.1:${LOCAL_CLOUD_PORT:-4566}"
+  export TF_VAR_local_cloud_endpoint="http://127.0.0.1:${LOCAL_CLOUD_PORT:-$DEFAULT_LOCAL_CLOUD_PORT}"
 fi
 export TF_IN_AUTOMATION=1
 

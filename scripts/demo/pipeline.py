@@ -329,7 +329,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="convert and train again even when the cached data and model are still valid "
         "(FRESH=1)",
     )
-    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_CLOUD_PORT", "4566")))
+    from localcloud import control
+
+    parser.add_argument("--port", type=int, default=control.default_port())
     return parser.parse_args(argv)
 
 

@@ -14,6 +14,8 @@ import pytest
 from scripts.offline_plan import INFRA, REPO_ROOT
 from tests.support.infra_kit import MODULES
 
+from localcloud import control
+
 pytestmark = pytest.mark.terraform
 
 ROOTS = ("dev", "prod", "local")
@@ -203,11 +205,23 @@ def test_local_root_points_every_service_at_the_local_cloud() -> None:
         "skip_region_validation      = true",
         "s3_use_path_style           = true",
         "max_retries = 2",
-        'default     = "http://127.0.0.1:4566"',
     ):
         assert setting in providers, setting
     endpoints = set(re.findall(r"^\s+(\w+)\s*= var\.local_cloud_endpoint", providers, re.M))
     assert {"s3", "iam", "sts", "lambda", "sfn", "sagemaker", "logs", "cloudwatch"} <= endpoints
+
+
+def test_the_literal_default_ports_agree_with_the_local_cloud() -> None:
+    """Terraform, make and tf.sh cannot import localcloud.control.DEFAULT_PORT: each names it
+    once, and must name the same port."""
+    port = control.DEFAULT_PORT
+    providers = (INFRA / "envs" / "local" / "providers.tf").read_text()
+    assert re.search(rf'^\s*default\s*=\s*"{control.endpoint_url(port)}"$', providers, re.M)
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert re.search(rf"^LOCAL_CLOUD_PORT \?= {port}$", makefile, re.M)
+    tf_sh = (REPO_ROOT / "scripts" / "tf.sh").read_text()
+    assert re.search(rf"^DEFAULT_LOCAL_CLOUD_PORT={port}$", tf_sh, re.M)
+    assert tf_sh.count(str(port)) == 1, "tf.sh names the default port once"
 
 
 def test_every_checkov_skip_gives_a_reason() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
+from localcloud import control
 from localcloud.credentials import Credentials
 from localcloud.testing import RunningCloud, create_function
 from scripts import classify
@@ -166,8 +167,8 @@ def _client_error(code: str) -> ClientError:
 
 def test_only_a_cloud_that_went_away_stops_the_batch() -> None:
     gone = [
-        EndpointConnectionError(endpoint_url="http://127.0.0.1:4566/"),
-        ConnectionClosedError(endpoint_url="http://127.0.0.1:4566/"),
+        EndpointConnectionError(endpoint_url=control.endpoint_url(control.DEFAULT_PORT)),
+        ConnectionClosedError(endpoint_url=control.endpoint_url(control.DEFAULT_PORT)),
         *(_client_error(code) for code in sorted(classify.KEY_REFUSED | classify.STATE_LOST)),
     ]
     assert all(classify.cloud_gone_reason(error) for error in gone)

@@ -1,7 +1,8 @@
 variable "local_cloud_endpoint" {
   description = "URL of the local cloud, which answers every service. scripts/tf.sh sets it from LOCAL_CLOUD_PORT."
   type        = string
-  default     = "http://127.0.0.1:4566"
+  # localcloud/control.py DEFAULT_PORT; tests/infra/test_infra_layout.py checks that they agree.
+  default = "http://127.0.0.1:4566"
 
   validation {
     condition     = can(regex("^https?://[^/]+$", var.local_cloud_endpoint))
