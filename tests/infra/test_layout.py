@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from localcloud import control
 from scripts.offline_plan import INFRA, REPO_ROOT
 from tests.support.infra_kit import MODULES
-
-from localcloud import control
 
 pytestmark = pytest.mark.terraform
 

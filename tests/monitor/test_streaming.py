@@ -28,7 +28,7 @@ def test_100k_records_are_all_counted_in_state_that_does_not_grow() -> None:
     assert large.records == sum(large.histogram) == count
     assert large.joined == count // len(images)
     expected_hours = [0] * 24
-    for n in range(count):  # where monitor_testkit.stream puts record n
+    for n in range(count):  # where tests.support.monitor_kit.stream puts record n
         expected_hours[(n * 86400 // count) // 3600] += 1
     assert large.hour_count == expected_hours
     assert (len(large.timeline), len(large.lowest())) == (TIMELINE_SAMPLES, LOWEST_KEPT)
