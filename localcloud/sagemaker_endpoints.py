@@ -86,6 +86,7 @@ class EndpointService:
         self._generation: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()  # one model load at a time: loads are CPU-bound
+        self._warmed = threading.Event()
 
     def live(self, account_id: str, region: str, name: str) -> LiveEndpoint | None:
         return self._live.get((account_id, region, name))
@@ -123,6 +124,29 @@ class EndpointService:
 
     def shutdown(self) -> None:
         self.capture.close()
+
+    def warm_up(self) -> None:
+        """Import the inference code (and torch, ~3 s) in the background, once.
+
+        Called on CreateModel: an endpoint usually follows within seconds, and its load then
+        skips the import. Not at install, so a server that never hosts a model never pays for
+        torch.
+        """
+        if self._warmed.is_set():
+            return
+        self._warmed.set()
+        source = os.environ.get(INFERENCE_MODULE_ENV, DEFAULT_INFERENCE_MODULE)
+        if source.endswith(".py"):
+            return
+
+        def run() -> None:
+            try:
+                _import(source)
+                _limit_torch_threads()
+            except ModelLoadError as error:  # the endpoint's own load will report it
+                self.logger.info("inference warm-up skipped: %s", error)
+
+        threading.Thread(target=run, name="inference-warm-up", daemon=True).start()
 
     def _load(
         self,
@@ -292,32 +316,6 @@ class EndpointService:
         return predictor
 
 
-_warmed = threading.Event()
-
-
-def _warm_up(logger: Any) -> None:
-    """Import the inference code (and torch, ~3 s) in the background, once.
-
-    Called on CreateModel: an endpoint usually follows within seconds, and its load then skips
-    the import. Not at install, so a server that never hosts a model never pays for torch.
-    """
-    if _warmed.is_set():
-        return
-    _warmed.set()
-    source = os.environ.get(INFERENCE_MODULE_ENV, DEFAULT_INFERENCE_MODULE)
-    if source.endswith(".py"):
-        return
-
-    def run() -> None:
-        try:
-            _import(source)
-            _limit_torch_threads()
-        except ModelLoadError as error:  # the endpoint's own load will report it
-            logger.info("inference warm-up skipped: %s", error)
-
-    threading.Thread(target=run, name="inference-warm-up", daemon=True).start()
-
-
 def _import(source: str) -> Any:
     if source.endswith(".py"):
         spec = importlib.util.spec_from_file_location("localcloud_inference_stand_in", source)
@@ -345,67 +343,16 @@ def _limit_torch_threads() -> None:
         torch.set_num_threads(threads)
 
 
-_service: EndpointService | None = None
-
-
-def service() -> EndpointService:
-    if _service is None:
-        raise RuntimeError("localcloud.sagemaker_endpoints.install(ctx) has not run")
-    return _service
-
-
 def _moto_backend_class() -> Any:
     from moto.sagemaker.models import SageMakerModelBackend
 
     return SageMakerModelBackend
 
 
-def _create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, tags: Any) -> Any:
-    names.raise_sagemaker(
-        names.ENDPOINT_NAME.violations(endpoint_name)
-        + names.ENDPOINT_CONFIG_NAME.violations(endpoint_config_name)
-    )
-    create = sagemaker_moto.original(_moto_backend_class(), "create_endpoint")
-    endpoint = create(self, endpoint_name, endpoint_config_name, tags)
-    endpoint.endpoint_status = "Creating"
-    service().deploy(self, endpoint, endpoint_config_name, update=False)
-    return endpoint
-
-
 def _create_endpoint_config(self: Any, endpoint_config_name: str, *args: Any, **kwargs: Any) -> Any:
     names.raise_sagemaker(names.ENDPOINT_CONFIG_NAME.violations(endpoint_config_name))
     create = sagemaker_moto.original(_moto_backend_class(), "create_endpoint_config")
     return create(self, endpoint_config_name, *args, **kwargs)
-
-
-def _update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
-    from moto.sagemaker.exceptions import ValidationError
-
-    endpoint = self.endpoints.get(endpoint_name)
-    if endpoint is None:
-        arn = f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint/{endpoint_name}"
-        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
-    if endpoint_config_name not in self.endpoint_configs:
-        arn = (
-            f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint-config/"
-            f"{endpoint_config_name}"
-        )
-        raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.")
-    if endpoint.endpoint_status not in ("InService", "Failed"):
-        raise ValidationError(
-            message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
-            f"(status {endpoint.endpoint_status}); wait for InService."
-        )
-    service().deploy(
-        self, endpoint, endpoint_config_name, update=endpoint.endpoint_status == "InService"
-    )
-    return endpoint
-
-
-def _delete_endpoint(self: Any, endpoint_name: str) -> None:
-    delete = sagemaker_moto.original(_moto_backend_class(), "delete_endpoint")
-    delete(self, endpoint_name)
-    service().undeploy(self.account_id, self.region_name, endpoint_name)
 
 
 def _render_endpoint(response: dict[str, Any]) -> dict[str, Any]:
@@ -449,18 +396,67 @@ def _describe_model_response(self: Any) -> Any:
     return ActionResult(sagemaker_moto.prune_empty(model.response_object))
 
 
-def _create_model_response(self: Any) -> Any:
-    from moto.sagemaker.responses import SageMakerResponse
+def _service_patches(svc: EndpointService) -> dict[str, Any]:
+    """The replacements that act on endpoints, bound to this server's EndpointService."""
 
-    names.raise_sagemaker(names.MODEL_NAME.violations(self._get_param("ModelName")))
-    result = sagemaker_moto.original(SageMakerResponse, "create_model")(self)
-    # moto 5.2.5 drops EnableNetworkIsolation (always False): Terraform would replace the model
-    # on every plan of a config that sets it.
-    model = self.sagemaker_backend._models.get(self._get_param("ModelName"))
-    if model is not None:
-        model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
-        _warm_up(service().logger)
-    return result
+    def create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, tags: Any) -> Any:
+        names.raise_sagemaker(
+            names.ENDPOINT_NAME.violations(endpoint_name)
+            + names.ENDPOINT_CONFIG_NAME.violations(endpoint_config_name)
+        )
+        create = sagemaker_moto.original(_moto_backend_class(), "create_endpoint")
+        endpoint = create(self, endpoint_name, endpoint_config_name, tags)
+        endpoint.endpoint_status = "Creating"
+        svc.deploy(self, endpoint, endpoint_config_name, update=False)
+        return endpoint
+
+    def update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
+        from moto.sagemaker.exceptions import ValidationError
+
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is None:
+            arn = f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint/{endpoint_name}"
+            raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+        if endpoint_config_name not in self.endpoint_configs:
+            arn = (
+                f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint-config/"
+                f"{endpoint_config_name}"
+            )
+            raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.")
+        if endpoint.endpoint_status not in ("InService", "Failed"):
+            raise ValidationError(
+                message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
+                f"(status {endpoint.endpoint_status}); wait for InService."
+            )
+        svc.deploy(
+            self, endpoint, endpoint_config_name, update=endpoint.endpoint_status == "InService"
+        )
+        return endpoint
+
+    def delete_endpoint(self: Any, endpoint_name: str) -> None:
+        delete = sagemaker_moto.original(_moto_backend_class(), "delete_endpoint")
+        delete(self, endpoint_name)
+        svc.undeploy(self.account_id, self.region_name, endpoint_name)
+
+    def create_model_response(self: Any) -> Any:
+        from moto.sagemaker.responses import SageMakerResponse
+
+        names.raise_sagemaker(names.MODEL_NAME.violations(self._get_param("ModelName")))
+        result = sagemaker_moto.original(SageMakerResponse, "create_model")(self)
+        # moto 5.2.5 drops EnableNetworkIsolation (always False): Terraform would replace the model
+        # on every plan of a config that sets it.
+        model = self.sagemaker_backend._models.get(self._get_param("ModelName"))
+        if model is not None:
+            model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+            svc.warm_up()
+        return result
+
+    return {
+        "create_endpoint": create_endpoint,
+        "update_endpoint": update_endpoint,
+        "delete_endpoint": delete_endpoint,
+        "create_model": create_model_response,
+    }
 
 
 def _update_endpoint_response(self: Any) -> Any:
@@ -474,24 +470,22 @@ def _update_endpoint_response(self: Any) -> Any:
 
 def install(ctx: LocalCloudContext) -> None:
     """Make endpoints load real models, serve InvokeEndpoint, capture data and inject faults."""
-    global _service
     sagemaker_moto.require_moto()
     from moto.sagemaker.responses import SageMakerResponse
 
-    if _service is not None:
-        _service.shutdown()
-    _service = EndpointService(ctx)
+    svc = EndpointService(ctx)
+    patches = _service_patches(svc)
     backend_class = _moto_backend_class()
-    sagemaker_moto.patch(backend_class, "create_endpoint", _create_endpoint)
+    sagemaker_moto.patch(backend_class, "create_endpoint", patches["create_endpoint"])
     sagemaker_moto.patch(backend_class, "create_endpoint_config", _create_endpoint_config)
-    sagemaker_moto.patch(backend_class, "update_endpoint", _update_endpoint)
-    sagemaker_moto.patch(backend_class, "delete_endpoint", _delete_endpoint)
-    sagemaker_moto.patch(SageMakerResponse, "create_model", _create_model_response)
+    sagemaker_moto.patch(backend_class, "update_endpoint", patches["update_endpoint"])
+    sagemaker_moto.patch(backend_class, "delete_endpoint", patches["delete_endpoint"])
+    sagemaker_moto.patch(SageMakerResponse, "create_model", patches["create_model"])
     sagemaker_moto.patch(SageMakerResponse, "update_endpoint", _update_endpoint_response)
     sagemaker_moto.patch(SageMakerResponse, "describe_endpoint", _describe_endpoint_response)
     sagemaker_moto.patch(
         SageMakerResponse, "describe_endpoint_config", _describe_endpoint_config_response
     )
     sagemaker_moto.patch(SageMakerResponse, "describe_model", _describe_model_response)
-    sagemaker_runtime.install(ctx, _service)
-    ctx.on_shutdown(_service.shutdown)
+    sagemaker_runtime.install(ctx, svc)
+    ctx.on_shutdown(svc.shutdown)

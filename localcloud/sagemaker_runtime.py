@@ -7,14 +7,11 @@ import os
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from localcloud import sagemaker_moto
 from localcloud.plugin import LocalCloudContext
-
-if TYPE_CHECKING:
-    from localcloud.sagemaker_endpoints import EndpointService
 
 SUPPORTED_CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "application/x-image"})
 MAX_BODY_BYTES = 6 * 1024 * 1024  # the real-time InvokeEndpoint payload limit
@@ -88,74 +85,85 @@ class FaultInjector:
             self.arm(endpoint, fault, int(count or "1"))
 
 
-faults = FaultInjector()
-_endpoints: EndpointService | None = None
+class LiveEndpoints(Protocol):
+    """What the runtime needs of sagemaker_endpoints.EndpointService (no import, no cycle)."""
+
+    capture: Any
+
+    def live(self, account_id: str, region: str, name: str) -> Any: ...
 
 
-def invoke(account_id: str, region: str, name: str, headers: Any, body: bytes) -> Response:
-    """Serve one InvokeEndpoint call, or raise RuntimeApiError."""
-    fault = faults.take(name)
-    if fault is not None:
-        status, code, message = FAULTS[fault]
-        raise RuntimeApiError(status, code, message)
-    if _endpoints is None:
-        raise RuntimeApiError(500, "InternalFailure", "sagemaker_endpoints is not installed")
-    live = _endpoints.live(account_id, region, name)
-    if live is None:
-        _raise_not_ready(account_id, region, name)
-    assert live is not None
-    if len(body) > MAX_BODY_BYTES:
-        raise RuntimeApiError(
-            400,
-            "ValidationError",
-            f"1 validation error detected: Value at 'body' failed to satisfy constraint: Member "
-            f"must have length less than or equal to {MAX_BODY_BYTES}",
-        )
-    target = headers.get("X-Amzn-SageMaker-Target-Variant")
-    variant = live.pick(target)
-    if variant is None:
-        raise RuntimeApiError(
-            400, "ValidationError", f"Variant {target} not found for Endpoint {live.name}."
-        )
-    content_type = headers.get("Content-Type") or "application/x-image"
-    log_arn = live.log.arn.rsplit(":log-stream:", 1)[0]
-    if content_type.split(";", 1)[0].strip() not in SUPPORTED_CONTENT_TYPES:
-        _model_error(
-            live,
-            log_arn,
-            415,
-            f"Content type {content_type} is not supported by this "
-            f"algorithm; send {', '.join(sorted(SUPPORTED_CONTENT_TYPES))}.",
-        )
-    started = time.perf_counter()
-    try:
-        probabilities = variant.predictor.predict(body, content_type)
-    except Exception as error:  # the container answers 4xx for a body it cannot read
-        _model_error(
-            live,
-            log_arn,
-            400,
-            f"Unable to evaluate payload provided: {type(error).__name__}: {error}",
-        )
-    output = json.dumps([float(p) for p in probabilities]).encode()
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    if live.capture is not None and live.capture.sampled():
-        when = sagemaker_moto.utcnow()
-        record = live.capture.record(
-            body,
-            content_type,
-            output,
-            OUTPUT_CONTENT_TYPE,
-            when,
-            headers.get("X-Amzn-SageMaker-Inference-Id"),
-        )
-        _endpoints.capture.add(account_id, region, live.capture, variant.name, record, when)
-    response_headers = {
-        "Content-Type": OUTPUT_CONTENT_TYPE,
-        "x-Amzn-Invoked-Production-Variant": variant.name,
-        "X-Localcloud-Model-Latency-Ms": f"{elapsed_ms:.2f}",
-    }
-    return 200, response_headers, output.decode()
+class EndpointRuntime:
+    """InvokeEndpoint for one server: its endpoints and its fault queue, wired in explicitly."""
+
+    def __init__(self, endpoints: LiveEndpoints, faults: FaultInjector) -> None:
+        self.endpoints = endpoints
+        self.faults = faults
+
+    def invoke(
+        self, account_id: str, region: str, name: str, headers: Any, body: bytes
+    ) -> Response:
+        """Serve one InvokeEndpoint call, or raise RuntimeApiError."""
+        fault = self.faults.take(name)
+        if fault is not None:
+            status, code, message = FAULTS[fault]
+            raise RuntimeApiError(status, code, message)
+        live = self.endpoints.live(account_id, region, name)
+        if live is None:
+            _raise_not_ready(account_id, region, name)
+        assert live is not None
+        if len(body) > MAX_BODY_BYTES:
+            raise RuntimeApiError(
+                400,
+                "ValidationError",
+                "1 validation error detected: Value at 'body' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {MAX_BODY_BYTES}",
+            )
+        target = headers.get("X-Amzn-SageMaker-Target-Variant")
+        variant = live.pick(target)
+        if variant is None:
+            raise RuntimeApiError(
+                400, "ValidationError", f"Variant {target} not found for Endpoint {live.name}."
+            )
+        content_type = headers.get("Content-Type") or "application/x-image"
+        log_arn = live.log.arn.rsplit(":log-stream:", 1)[0]
+        if content_type.split(";", 1)[0].strip() not in SUPPORTED_CONTENT_TYPES:
+            _model_error(
+                live,
+                log_arn,
+                415,
+                f"Content type {content_type} is not supported by this "
+                f"algorithm; send {', '.join(sorted(SUPPORTED_CONTENT_TYPES))}.",
+            )
+        started = time.perf_counter()
+        try:
+            probabilities = variant.predictor.predict(body, content_type)
+        except Exception as error:  # the container answers 4xx for a body it cannot read
+            _model_error(
+                live,
+                log_arn,
+                400,
+                f"Unable to evaluate payload provided: {type(error).__name__}: {error}",
+            )
+        output = json.dumps([float(p) for p in probabilities]).encode()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if live.capture is not None and live.capture.sampled():
+            when = sagemaker_moto.utcnow()
+            record = live.capture.record(
+                body,
+                content_type,
+                output,
+                OUTPUT_CONTENT_TYPE,
+                when,
+                headers.get("X-Amzn-SageMaker-Inference-Id"),
+            )
+            self.endpoints.capture.add(account_id, region, live.capture, variant.name, record, when)
+        response_headers = {
+            "Content-Type": OUTPUT_CONTENT_TYPE,
+            "x-Amzn-Invoked-Production-Variant": variant.name,
+            "X-Localcloud-Model-Latency-Ms": f"{elapsed_ms:.2f}",
+        }
+        return 200, response_headers, output.decode()
 
 
 def _raise_not_ready(account_id: str, region: str, name: str) -> None:
@@ -187,42 +195,48 @@ def _model_error(live: Any, log_arn: str, status: int, message: str) -> None:
     )
 
 
-def _invoke_endpoint_response(self: Any) -> Response:
-    """SageMakerRuntimeResponse.invoke_endpoint, with the body kept as bytes."""
-    name = unquote(self.path.split("/")[2])
-    body = self.raw_body if isinstance(self.raw_body, bytes) else str(self.body).encode()
-    try:
-        return invoke(self.current_account, self.region, name, self.headers, body)
-    except RuntimeApiError as error:
-        return error.response()
+def _handlers(runtime: EndpointRuntime) -> tuple[Any, Any]:
+    """(InvokeEndpoint response method, faults URL handler), bound to this server's runtime."""
 
-
-def _faults_handler(request: Any, full_url: str, headers: Any) -> Response:
-    """POST {"EndpointName", "Fault", "Count"} arms; GET lists; DELETE clears."""
-    if request.method == "DELETE":
-        faults.clear()
-    elif request.method == "POST":
+    def invoke_endpoint_response(self: Any) -> Response:
+        """SageMakerRuntimeResponse.invoke_endpoint, with the body kept as bytes."""
+        name = unquote(self.path.split("/")[2])
+        body = self.raw_body if isinstance(self.raw_body, bytes) else str(self.body).encode()
         try:
-            spec = json.loads(request.data or b"{}")
-            faults.arm(
-                spec["EndpointName"], spec.get("Fault", "throttle"), int(spec.get("Count", 1))
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            message = f"bad fault request ({error}); send {{EndpointName, Fault, Count}}"
-            return 400, {"Content-Type": "application/json"}, json.dumps({"message": message})
-    return 200, {"Content-Type": "application/json"}, json.dumps({"pending": faults.pending()})
+            return runtime.invoke(self.current_account, self.region, name, self.headers, body)
+        except RuntimeApiError as error:
+            return error.response()
+
+    def faults_handler(request: Any, full_url: str, headers: Any) -> Response:
+        """POST {"EndpointName", "Fault", "Count"} arms; GET lists; DELETE clears."""
+        faults = runtime.faults
+        if request.method == "DELETE":
+            faults.clear()
+        elif request.method == "POST":
+            try:
+                spec = json.loads(request.data or b"{}")
+                faults.arm(
+                    spec["EndpointName"], spec.get("Fault", "throttle"), int(spec.get("Count", 1))
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                message = f"bad fault request ({error}); send {{EndpointName, Fault, Count}}"
+                return 400, {"Content-Type": "application/json"}, json.dumps({"message": message})
+        return 200, {"Content-Type": "application/json"}, json.dumps({"pending": faults.pending()})
+
+    return invoke_endpoint_response, faults_handler
 
 
-def install(ctx: LocalCloudContext, endpoints: EndpointService) -> None:
+def install(ctx: LocalCloudContext, endpoints: LiveEndpoints) -> EndpointRuntime:
     """Route InvokeEndpoint to our models with raw bytes; mount the faults URL on moto-api."""
-    global _endpoints
     from moto.moto_api._internal import urls as moto_api_urls
     from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-    _endpoints = endpoints
-    faults.clear()
+    faults = FaultInjector()
     faults.arm_from_spec(os.environ.get(FAULTS_ENV, ""))
+    runtime = EndpointRuntime(endpoints, faults)
+    invoke_endpoint_response, faults_handler = _handlers(runtime)
     # moto decodes every body as UTF-8 unless the response class asks for raw bytes: PNGs crash.
     SageMakerRuntimeResponse.use_raw_body = True
-    sagemaker_moto.patch(SageMakerRuntimeResponse, "invoke_endpoint", _invoke_endpoint_response)
-    moto_api_urls.url_paths["{0}" + FAULTS_PATH + "$"] = _faults_handler
+    sagemaker_moto.patch(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint_response)
+    moto_api_urls.url_paths["{0}" + FAULTS_PATH + "$"] = faults_handler
+    return runtime

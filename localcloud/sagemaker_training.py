@@ -437,41 +437,47 @@ def _terminate(process: subprocess.Popen[bytes] | None) -> None:
     threading.Thread(target=kill_later, daemon=True).start()
 
 
-_service: TrainingService | None = None
+def _patches(service: TrainingService) -> dict[str, Any]:
+    """moto's replacements, each bound to this server's TrainingService (no module state)."""
 
+    def create_training_job(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from moto.sagemaker.exceptions import ResourceInUseException
+        from moto.sagemaker.models import SageMakerModelBackend
 
-def _require_service() -> TrainingService:
-    if _service is None:
-        raise RuntimeError("localcloud.sagemaker_training.install(ctx) has not run")
-    return _service
-
-
-def _create_training_job(self: Any, *args: Any, **kwargs: Any) -> Any:
-    from moto.sagemaker.exceptions import ResourceInUseException
-    from moto.sagemaker.models import SageMakerModelBackend
-
-    name = kwargs.get("training_job_name", args[0] if args else None)
-    channels = kwargs.get("input_data_config", args[4] if len(args) > 4 else None) or []
-    # Names become folders under the state dir: refuse bad ones before moto stores anything.
-    names.raise_sagemaker(
-        names.TRAINING_JOB_NAME.violations(name) + names.channel_folder_violations(channels)
-    )
-    try:
-        _require_service().ml_root(str(name))
-    except paths.PathOutsideRootError as error:  # the pattern admits none; a symlink might
+        name = kwargs.get("training_job_name", args[0] if args else None)
+        channels = kwargs.get("input_data_config", args[4] if len(args) > 4 else None) or []
+        # Names become folders under the state dir: refuse bad ones before moto stores anything.
         names.raise_sagemaker(
-            [f"Value '{name}' at 'trainingJobName' failed to satisfy constraint: {error}"]
+            names.TRAINING_JOB_NAME.violations(name) + names.channel_folder_violations(channels)
         )
-    if name in self.training_jobs:
-        # moto would silently replace the job (and orphan its running trainer).
-        raise ResourceInUseException(
-            message=f"Training job names must be unique within an AWS account and region, and "
-            f"a training job with this name already exists ({self.training_jobs[name].arn})"
-        )
-    create = moto_door.original(SageMakerModelBackend, "create_training_job")
-    job = create(self, *args, **kwargs)
-    _require_service().start(self, job)
-    return job
+        try:
+            service.ml_root(str(name))
+        except paths.PathOutsideRootError as error:  # the pattern admits none; a symlink might
+            names.raise_sagemaker(
+                [f"Value '{name}' at 'trainingJobName' failed to satisfy constraint: {error}"]
+            )
+        if name in self.training_jobs:
+            # moto would silently replace the job (and orphan its running trainer).
+            raise ResourceInUseException(
+                message=f"Training job names must be unique within an AWS account and region, "
+                f"and a training job with this name already exists "
+                f"({self.training_jobs[name].arn})"
+            )
+        create = moto_door.original(SageMakerModelBackend, "create_training_job")
+        job = create(self, *args, **kwargs)
+        service.start(self, job)
+        return job
+
+    def stop_training_job_response(self: Any) -> Any:
+        from moto.core.responses import EmptyResult
+
+        service.stop(self.sagemaker_backend, self._get_param("TrainingJobName"))
+        return EmptyResult()
+
+    return {
+        "create_training_job": create_training_job,
+        "stop_training_job": stop_training_job_response,
+    }
 
 
 def _describe_training_job_response(self: Any) -> Any:
@@ -482,24 +488,15 @@ def _describe_training_job_response(self: Any) -> Any:
     return ActionResult(moto_door.prune_empty(self.sagemaker_backend.describe_training_job(name)))
 
 
-def _stop_training_job_response(self: Any) -> Any:
-    from moto.core.responses import EmptyResult
-
-    _require_service().stop(self.sagemaker_backend, self._get_param("TrainingJobName"))
-    return EmptyResult()
-
-
 def install(ctx: LocalCloudContext) -> None:
     """Make CreateTrainingJob run the local trainer; add StopTrainingJob (moto 5.2.5 lacks it)."""
-    global _service
     moto_door.require_moto()
     from moto.sagemaker.models import SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
 
-    if _service is not None:
-        _service.shutdown()
-    _service = TrainingService(ctx)
-    moto_door.patch(SageMakerModelBackend, "create_training_job", _create_training_job)
+    service = TrainingService(ctx)
+    patches = _patches(service)
+    moto_door.patch(SageMakerModelBackend, "create_training_job", patches["create_training_job"])
     moto_door.patch(SageMakerResponse, "describe_training_job", _describe_training_job_response)
-    moto_door.patch(SageMakerResponse, "stop_training_job", _stop_training_job_response)
-    ctx.on_shutdown(_service.shutdown)
+    moto_door.patch(SageMakerResponse, "stop_training_job", patches["stop_training_job"])
+    ctx.on_shutdown(service.shutdown)
