@@ -7,8 +7,9 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from scripts import stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "cifar100-bike-moto"
@@ -16,13 +17,6 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "cifar100-bike-moto"
 
 class BenchError(RuntimeError):
     """A benchmark cannot run here (no shared data, no terraform, a failed deploy)."""
-
-
-def stack_module() -> ModuleType:
-    """scripts/stack.py: the one definition of how the local stack is deployed."""
-    from scripts import stack
-
-    return stack
 
 
 def committed_epochs() -> int:
@@ -44,7 +38,7 @@ class Deployment:
 
     @property
     def training(self) -> str:
-        module = stack_module()
+        module: Any = stack
         return f"{module.TRAIN_PER_CLASS}/class, {module.TRAINING_EPOCHS} epochs" + (
             " (quick)" if self.quick else " (committed hyperparameters)"
         )
@@ -57,7 +51,7 @@ class Deployment:
             raise BenchError(f"the shared dataset is not at {self.shared_data}")
         from localcloud.testing import running_local_cloud
 
-        module: Any = stack_module()
+        module: Any = stack  # the one definition of how the local stack is deployed
         if not self.quick:
             # Every shared image and the committed epochs (deploy reads these module settings).
             module.TRAIN_PER_CLASS, module.TEST_PER_CLASS = 500, 100

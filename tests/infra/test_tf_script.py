@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.offline_plan import REPO_ROOT
+from scripts.offline_plan import REPO_ROOT, ZIP_NAMES
 
 pytestmark = pytest.mark.terraform
 
@@ -61,6 +61,15 @@ def tf_sh(
     )
 
 
+def packaged_and_initialised(repo: Path) -> None:
+    """The zips tf.sh checks for (ZIP_NAMES, as `make package` builds them), then `init local`."""
+    build = repo / "build" / "functions"
+    build.mkdir(parents=True)
+    for name in ZIP_NAMES:
+        (build / f"{name}.zip").write_bytes(b"zip")
+    assert tf_sh(repo, "init", "local").returncode == 0
+
+
 def test_apply_without_a_saved_plan_says_what_to_run(repo: Path) -> None:
     result = tf_sh(repo, "apply", "local")
     assert result.returncode == 1
@@ -68,11 +77,7 @@ def test_apply_without_a_saved_plan_says_what_to_run(repo: Path) -> None:
 
 
 def test_local_plan_without_the_local_cloud_key_says_how_to_get_it(repo: Path) -> None:
-    build = repo / "build" / "functions"
-    build.mkdir(parents=True)
-    for name in ("serialize_image_data", "classify_image", "filter_inferences", "layer"):
-        (build / f"{name}.zip").write_bytes(b"zip")
-    assert tf_sh(repo, "init", "local").returncode == 0
+    packaged_and_initialised(repo)
     result = tf_sh(repo, "plan", "local", extra_env={"AWS_ACCESS_KEY_ID": ""})
     assert result.returncode == 1
     assert "no local cloud key" in result.stderr and "make -s local-env" in result.stderr
@@ -85,11 +90,7 @@ def test_unknown_environment_is_refused(repo: Path) -> None:
 
 
 def test_plan_then_apply_applies_the_saved_plan_once(repo: Path) -> None:
-    build = repo / "build" / "functions"
-    build.mkdir(parents=True)
-    for name in ("serialize_image_data", "classify_image", "filter_inferences", "layer"):
-        (build / f"{name}.zip").write_bytes(b"zip")
-    assert tf_sh(repo, "init", "local").returncode == 0
+    packaged_and_initialised(repo)
     planned = tf_sh(repo, "plan", "local")
     assert planned.returncode == 0, planned.stderr
     plan_file = repo / "build" / "terraform" / "local.tfplan"
@@ -103,11 +104,7 @@ def test_plan_then_apply_applies_the_saved_plan_once(repo: Path) -> None:
 
 
 def test_a_plan_older_than_the_configuration_is_refused(repo: Path) -> None:
-    build = repo / "build" / "functions"
-    build.mkdir(parents=True)
-    for name in ("serialize_image_data", "classify_image", "filter_inferences", "layer"):
-        (build / f"{name}.zip").write_bytes(b"zip")
-    assert tf_sh(repo, "init", "local").returncode == 0
+    packaged_and_initialised(repo)
     assert tf_sh(repo, "plan", "local").returncode == 0
     main_tf = repo / "infra" / "envs" / "local" / "main.tf"
     main_tf.write_text(main_tf.read_text().replace('"hello"', '"changed"'))
@@ -116,11 +113,7 @@ def test_a_plan_older_than_the_configuration_is_refused(repo: Path) -> None:
 
 
 def test_local_plan_needs_the_local_cloud(repo: Path) -> None:
-    build = repo / "build" / "functions"
-    build.mkdir(parents=True)
-    for name in ("serialize_image_data", "classify_image", "filter_inferences", "layer"):
-        (build / f"{name}.zip").write_bytes(b"zip")
-    assert tf_sh(repo, "init", "local").returncode == 0
+    packaged_and_initialised(repo)
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
