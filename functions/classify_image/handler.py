@@ -68,14 +68,17 @@ def get_config() -> Config:
 
 
 def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Return the event with inferences = [p_bicycle, p_motorcycle]."""
+    """Return the event with inferences = [p_bicycle, p_motorcycle], and its top label and
+    confidence (so the workflow can record an unsure image that filterInferences stops)."""
     with log_invocation(FUNCTION_NAME, event, context) as record:
         config = get_config()
         request = parse_event(event)
         probabilities = classify(request, config, aws.client("sagemaker-runtime"))
         prediction = top_prediction(probabilities)
         record.label, record.confidence = prediction.label, prediction.confidence
-        return request.to_event(inferences=probabilities)
+        return request.to_event(
+            inferences=probabilities, label=prediction.label, confidence=prediction.confidence
+        )
 
 
 def classify(request: ImageEvent, config: Config, runtime: Any) -> list[float]:

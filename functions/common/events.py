@@ -19,6 +19,9 @@ class ImageEvent:
     s3_key: str
     image_data: str
     raw: Mapping[str, Any]
+    # The object's version id, when the caller names one (the ingest rule and make classify
+    # do): the workflow classifies and records exactly that version.
+    s3_version: str | None = None
 
     @property
     def source(self) -> str:
@@ -46,7 +49,15 @@ def parse_event(event: object) -> ImageEvent:
             f"event field image_data must be a base64 string, got {_kind(image_data)} "
             f"(s3://{bucket}/{key})"
         )
-    return ImageEvent(s3_bucket=bucket, s3_key=key, image_data=image_data, raw=dict(event))
+    version = event.get("s3_version")
+    if version is not None and (not isinstance(version, str) or not version.strip()):
+        raise InvalidEvent(
+            f"event field s3_version must be a non-empty version id string, got {_kind(version)} "
+            f"(s3://{bucket}/{key})"
+        )
+    return ImageEvent(
+        s3_bucket=bucket, s3_key=key, image_data=image_data, raw=dict(event), s3_version=version
+    )
 
 
 def decode_image_data(event: ImageEvent, *, max_bytes: int) -> bytes:

@@ -83,8 +83,9 @@ def serialize(request: ImageEvent, config: Config, s3: Any) -> dict[str, Any]:
 
 def fetch_object(s3: Any, request: ImageEvent, *, max_bytes: int) -> bytes:
     """The object's bytes, refusing before the download when it is over `max_bytes`."""
+    version = {"VersionId": request.s3_version} if request.s3_version else {}
     try:
-        response = s3.get_object(Bucket=request.s3_bucket, Key=request.s3_key)
+        response = s3.get_object(Bucket=request.s3_bucket, Key=request.s3_key, **version)
     except ParamValidationError as exc:
         raise InvalidEvent(f"S3 rejected the bucket or key of {request.source}: {exc}") from None
     except ClientError as exc:
@@ -93,6 +94,11 @@ def fetch_object(s3: Any, request: ImageEvent, *, max_bytes: int) -> bytes:
             raise ImageNotFound(
                 f"bucket {request.s3_bucket!r} does not exist (reading {request.source}); "
                 "check s3_bucket in the event"
+            ) from None
+        if code == "NoSuchVersion" or (code == "InvalidArgument" and request.s3_version):
+            raise ImageNotFound(
+                f"{request.source} has no version {request.s3_version!r} (S3: {code}); it was "
+                "deleted, or s3_version in the event is wrong"
             ) from None
         if code in {"NoSuchKey", "404", "NotFound"}:
             raise ImageNotFound(

@@ -83,8 +83,10 @@ def test_inferences_are_a_list_of_floats_in_class_order(
 
     assert result["inferences"] == [0.97, 0.03]
     assert all(type(value) is float for value in result["inferences"])
-    assert {key: value for key, value in result.items() if key != "inferences"} == {
-        key: value for key, value in event.items() if key != "inferences"
+    assert (result["label"], result["confidence"]) == ("bicycle", 0.97)
+    added = {"inferences", "label", "confidence"}
+    assert {key: value for key, value in result.items() if key not in added} == {
+        key: value for key, value in event.items() if key not in added
     }
 
 

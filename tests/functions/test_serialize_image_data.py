@@ -345,3 +345,35 @@ def test_log_line_names_the_error(
     assert line["error_type"] == "InvalidImage"
     assert line["s3_key"] == "uploads/notes.png"
     assert "not a PNG or JPEG" in line["error_message"]
+
+
+def test_s3_version_reads_exactly_that_version(serialize: ModuleType, s3: Any) -> None:
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=BUCKET, Key="incoming/v.png", Body=image_bytes(size=(8, 8)))
+    s3.put_object(Bucket=BUCKET, Key="incoming/v.png", Body=b"not an image any more")
+    event = {"s3_bucket": BUCKET, "s3_key": "incoming/v.png", "s3_version": first["VersionId"]}
+
+    result = serialize.lambda_handler(event, FakeContext())
+
+    assert output_image(result).size == (32, 32)
+    assert result["s3_version"] == first["VersionId"]
+    with pytest.raises(InvalidImage):  # the latest version is the text
+        serialize.lambda_handler({**event, "s3_version": None}, FakeContext())
+
+
+def test_a_version_that_does_not_exist_is_image_not_found(serialize: ModuleType, s3: Any) -> None:
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=BUCKET, Key="incoming/gone.png", Body=image_bytes(size=(8, 8)))
+    missing = "3HL4kqtJlcpXroDTDmJ"
+    event = {"s3_bucket": BUCKET, "s3_key": "incoming/gone.png", "s3_version": missing}
+    with pytest.raises(ImageNotFound, match="has no version '3HL4kqtJlcpXroDTDmJ'"):
+        serialize.lambda_handler(event, FakeContext())
+
+
+@pytest.mark.parametrize("version", [42, "", "   ", ["v1"]])
+def test_a_version_that_is_not_a_string_is_invalid_event(
+    serialize: ModuleType, s3: Any, version: object
+) -> None:
+    event = {"s3_bucket": BUCKET, "s3_key": "incoming/x.png", "s3_version": version}
+    with pytest.raises(InvalidEvent, match="s3_version must be a non-empty version id"):
+        serialize.lambda_handler(event, FakeContext())

@@ -1,4 +1,10 @@
-"""The workflow's ASL template: rendered like templatefile(), every path ends somewhere named."""
+"""The workflow's ASL template: rendered like templatefile(), every path ends somewhere named.
+
+The contract (issue 12): every outcome is one conditional write to the results table; an unsure
+image is recorded as needs_review, queued once, and the execution succeeds; a fault is recorded
+as failed and fails the execution; the base64 image never reaches a later state that does not
+need it.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +20,24 @@ from scripts.offline_plan import INFRA, REPO_ROOT
 TEMPLATE = INFRA / "modules" / "workflow" / "templates" / "classify.asl.json"
 LOCALS = INFRA / "modules" / "workflow" / "locals.tf"
 ERRORS_MODULE = REPO_ROOT / "functions" / "common" / "errors.py"
-SAMPLE_ARNS = {
+SAMPLE_VALUES = {
     "serialize_image_data_arn": "arn:aws:lambda:us-east-1:123456789012:function:t-serialize",
     "classify_image_arn": "arn:aws:lambda:us-east-1:123456789012:function:t-classify",
     "filter_inferences_arn": "arn:aws:lambda:us-east-1:123456789012:function:t-filter",
+    "table_name": "t-results",
+    "review_queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/t-review",
+    "threshold": "0.93",
+    "model_name": "t-model",
+    "model_data": "s3://t/models/model.tar.gz",
 }
+FUNCTIONS = ["serialize_image_data_arn", "classify_image_arn", "filter_inferences_arn"]
 LAMBDA_TRANSIENT = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 }
-# The issue's list; functions/common/errors.py, when present, adds whatever else is raised.
+# The issue's list; functions/common/errors.py adds whatever else is raised.
 NAMED_ERRORS = {
     "InvalidEvent",
     "ImageNotFound",
@@ -36,6 +48,9 @@ NAMED_ERRORS = {
     "ConfigurationError",
     "InvalidModelResponse",
 }
+# Named errors a retry can cure: the store or the endpoint was briefly unavailable.
+RETRIED_NAMED = {"EndpointUnavailable", "StorageUnavailable"}
+RECORD_STATES = {"RecordClassified", "RecordNeedsReview", "RecordFailure"}
 pytestmark = pytest.mark.terraform
 
 PLACEHOLDER = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -50,8 +65,6 @@ def render(template: str, variables: dict[str, str]) -> str:
 
 
 def raised_errors() -> set[str]:
-    if not ERRORS_MODULE.is_file():
-        return NAMED_ERRORS
     tree = ast.parse(ERRORS_MODULE.read_text())
     classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
     # FunctionError is the base class; Lambda reports the concrete class name.
@@ -60,7 +73,7 @@ def raised_errors() -> set[str]:
 
 @pytest.fixture(scope="module")
 def definition() -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(render(TEMPLATE.read_text(), SAMPLE_ARNS))
+    parsed: dict[str, Any] = json.loads(render(TEMPLATE.read_text(), SAMPLE_VALUES))
     return parsed
 
 
@@ -72,6 +85,14 @@ def states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def tasks(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {name: state for name, state in states.items() if state["Type"] == "Task"}
+
+
+def lambda_tasks(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: state
+        for name, state in tasks(states).items()
+        if state["Resource"] == "arn:aws:states:::lambda:invoke"
+    }
 
 
 def transitions(state: dict[str, Any]) -> list[str]:
@@ -92,69 +113,83 @@ def catcher_for(state: dict[str, Any], error: str) -> dict[str, Any] | None:
     return None
 
 
+def happy_path(definition: dict[str, Any], states: dict[str, dict[str, Any]]) -> list[str]:
+    order, name = [], definition["StartAt"]
+    while name is not None:
+        order.append(name)
+        state = states[name]
+        name = state["Choices"][0]["Next"] if state["Type"] == "Choice" else state.get("Next")
+    return order
+
+
+def paths_in(value: Any) -> list[str]:
+    """Every JSONPath a state's Parameters or ResultSelector reads."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in ([v] if k.endswith(".$") else paths_in(v))]
+    if isinstance(value, list):
+        return [p for v in value for p in paths_in(v)]
+    return []
+
+
 def test_template_is_json_with_exactly_the_module_placeholders() -> None:
     text = TEMPLATE.read_text()
     json.loads(text)  # readable and diffable on its own, before rendering
     placeholders = set(PLACEHOLDER.findall(text))
-    assert placeholders == set(SAMPLE_ARNS)
-    passed = set(re.findall(r"^\s+(\w+)\s*=\s*var\.", LOCALS.read_text(), flags=re.MULTILINE))
+    assert placeholders == set(SAMPLE_VALUES)
+    passed = set(re.findall(r"^\s+(\w+)\s*=", LOCALS.read_text(), flags=re.MULTILINE))
     assert placeholders <= passed, "locals.tf must pass every placeholder to templatefile()"
 
 
-def test_rendered_definition_calls_the_functions_in_order(
+def test_the_happy_path_calls_the_functions_in_order_then_records(
     definition: dict[str, Any], states: dict[str, dict[str, Any]]
 ) -> None:
-    order = []
-    name = definition["StartAt"]
-    while name is not None:
-        order.append(name)
-        name = states[name].get("Next")
-    assert [states[n]["Parameters"]["FunctionName"] for n in order] == list(SAMPLE_ARNS.values())
-    assert states[order[-1]].get("End") is True
+    order = happy_path(definition, states)
+    called = [states[n]["Parameters"]["FunctionName"] for n in order if n in lambda_tasks(states)]
+    assert called == [SAMPLE_VALUES[f] for f in FUNCTIONS]
+    assert order[-2:] == ["RecordClassified", "Classified"]
+    assert states["Classified"]["Parameters"]["status"] == "classified"
 
 
-def test_every_task_invokes_lambda_with_the_whole_input_and_keeps_the_payload(
-    states: dict[str, dict[str, Any]],
+def test_every_task_has_a_timeout_and_so_does_the_machine(
+    definition: dict[str, Any], states: dict[str, dict[str, Any]]
 ) -> None:
-    assert len(tasks(states)) == 3
     for name, task in tasks(states).items():
-        assert task["Resource"] == "arn:aws:states:::lambda:invoke", name
-        assert task["Parameters"]["Payload.$"] == "$", name
-        assert task.get("OutputPath") == "$.Payload" or task.get("ResultSelector"), name
+        assert task.get("TimeoutSeconds", 0) > 0, f"{name} has no TimeoutSeconds"
+    for name, task in lambda_tasks(states).items():
+        # Above the functions' 60 s timeout (infra/modules/functions function_settings).
+        assert task["TimeoutSeconds"] > 60, name
+    longest_task = sum(
+        t["TimeoutSeconds"] * (1 + max((r["MaxAttempts"] for r in t.get("Retry", [])), default=0))
+        for t in lambda_tasks(states).values()
+    )
+    assert definition["TimeoutSeconds"] >= longest_task
 
 
-def test_every_task_retries_transient_lambda_errors_with_backoff(
+def test_every_retry_backs_off_with_jitter_and_none_retries_everything(
     states: dict[str, dict[str, Any]],
 ) -> None:
     for name, task in tasks(states).items():
         assert task.get("Retry"), f"{name} has no Retry"
         retried = {error for retrier in task["Retry"] for error in retrier["ErrorEquals"]}
-        assert retried >= LAMBDA_TRANSIENT, name
         assert "States.ALL" not in retried, f"{name} must not retry every error"
         for retrier in task["Retry"]:
             assert retrier["MaxAttempts"] >= 1 and retrier["BackoffRate"] > 1, name
+            assert retrier.get("JitterStrategy") == "FULL", f"{name} retries in lockstep"
+    for name, task in lambda_tasks(states).items():
+        retried = {error for retrier in task["Retry"] for error in retrier["ErrorEquals"]}
+        assert retried >= LAMBDA_TRANSIENT, name
 
 
-def test_endpoint_unavailable_is_retried_and_no_other_named_error_is(
+def test_only_unavailable_store_or_endpoint_is_retried_among_named_errors(
     states: dict[str, dict[str, Any]],
 ) -> None:
-    classify = states["ClassifyImage"]
-    retriers = [r for r in classify["Retry"] if "EndpointUnavailable" in r["ErrorEquals"]]
-    assert retriers and retriers[0]["BackoffRate"] > 1 and retriers[0]["IntervalSeconds"] >= 1
     retried = {
         e for task in tasks(states).values() for r in task["Retry"] for e in r["ErrorEquals"]
     }
-    assert retried & raised_errors() == {"EndpointUnavailable"}
-
-
-def test_every_task_catches_everything_into_the_error_path(
-    states: dict[str, dict[str, Any]],
-) -> None:
-    for name, task in tasks(states).items():
-        assert task.get("Catch"), f"{name} has no Catch"
-        assert "States.ALL" in task["Catch"][-1]["ErrorEquals"], f"{name} lets errors through"
-        for catcher in task["Catch"]:
-            assert catcher["ResultPath"] == "$.error", f"{name} must keep the input and the error"
+    assert retried & raised_errors() == RETRIED_NAMED
+    serialize = {e for r in states["SerializeImageData"]["Retry"] for e in r["ErrorEquals"]}
+    classify = {e for r in states["ClassifyImage"]["Retry"] for e in r["ErrorEquals"]}
+    assert "StorageUnavailable" in serialize and "EndpointUnavailable" in classify
 
 
 def test_every_transition_target_exists_and_every_state_is_reachable(
@@ -172,37 +207,91 @@ def test_every_transition_target_exists_and_every_state_is_reachable(
     assert reachable == set(states), f"unreachable: {set(states) - reachable}"
 
 
-def test_only_the_last_task_and_fail_states_end_an_execution(
-    states: dict[str, dict[str, Any]],
-) -> None:
-    terminal = {n for n, s in states.items() if s.get("End") or s["Type"] in {"Fail", "Succeed"}}
-    assert terminal == {"FilterInferences"} | {n for n, s in states.items() if s["Type"] == "Fail"}
-
-
-def test_fail_states_keep_the_error_and_cause(states: dict[str, dict[str, Any]]) -> None:
-    fails = [s for s in states.values() if s["Type"] == "Fail"]
-    assert fails
-    for fail in fails:
-        assert fail["ErrorPath"] == "$.error.Error"
-        assert fail["CausePath"] == "$.error.Cause"
-
-
 @pytest.mark.parametrize("error", sorted(raised_errors() | LAMBDA_TRANSIENT | {"States.Timeout"}))
-def test_every_error_from_every_task_ends_in_a_fail_state(
+def test_every_fault_from_a_function_is_recorded_then_fails_the_execution(
     error: str, states: dict[str, dict[str, Any]]
 ) -> None:
-    for name, task in tasks(states).items():
+    for name, task in lambda_tasks(states).items():
         catcher = catcher_for(task, error)
         assert catcher is not None, f"{error} from {name} is not caught"
-        assert states[catcher["Next"]]["Type"] == "Fail", f"{error} from {name} ends silently"
+        if error == "ThresholdConfidenceNotMet" and name == "FilterInferences":
+            continue
+        assert catcher["Next"] == "RecordFailure", f"{error} from {name} is not recorded"
+        # The error replaces $.step (the image, if it was there): nothing large goes on.
+        assert catcher["ResultPath"] == "$.step", name
+    assert states["RecordFailure"]["Next"] == "ClassificationFailed"
+    assert states["RecordFailure"]["Catch"][-1]["Next"] == "ClassificationFailed"
+    fail = states["ClassificationFailed"]
+    assert fail["Type"] == "Fail"
+    assert (fail["ErrorPath"], fail["CausePath"]) == ("$.step.Error", "$.step.Cause")
 
 
-def test_threshold_confidence_not_met_fails_the_execution(
+def test_an_unsure_image_is_recorded_queued_once_and_succeeds(
     states: dict[str, dict[str, Any]],
 ) -> None:
     catcher = catcher_for(states["FilterInferences"], "ThresholdConfidenceNotMet")
-    assert catcher is not None
-    assert states[catcher["Next"]]["Type"] == "Fail"
+    assert catcher is not None and catcher["Next"] == "RecordNeedsReview"
+    assert catcher["ResultPath"] != "$.step", "the prediction in $.step must survive the catch"
+    record = states["RecordNeedsReview"]
+    assert record["Parameters"]["Item"]["status"] == {"S": "needs_review"}
+    assert record["Next"] == "SendForReview"
+    send = states["SendForReview"]
+    assert send["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert send["Parameters"]["QueueUrl"] == SAMPLE_VALUES["review_queue_url"]
+    body = send["Parameters"]["MessageBody"]
+    for field in ("s3_key", "version", "inferences", "threshold", "model_name"):
+        assert field in body or f"{field}.$" in body, f"the review message lacks {field}"
+    done = states[send["Next"]]
+    assert done.get("End") is True and done["Parameters"]["status"] == "needs_review"
+
+
+def test_every_record_is_one_conditional_put_per_object_version(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    for name in RECORD_STATES:
+        state = states[name]
+        assert state["Resource"] == "arn:aws:states:::dynamodb:putItem", name
+        parameters = state["Parameters"]
+        assert parameters["TableName"] == SAMPLE_VALUES["table_name"]
+        item = parameters["Item"]
+        assert item["s3_key"] == {"S.$": "$.s3_key"} and item["version"] == {"S.$": "$.s3_version"}
+        for field in ("status", "threshold", "model_name", "model_data", "execution_arn"):
+            assert field in item, f"{name} does not record {field}"
+        assert {"started_at", "finished_at"} <= set(item)
+        condition = parameters["ConditionExpression"]
+        assert condition == "attribute_not_exists(s3_key) OR #status = :failed", name
+        assert state["ResultPath"] is None, f"{name} must keep its input"
+    for name in ("RecordClassified", "RecordNeedsReview"):
+        duplicate = catcher_for(states[name], "DynamoDB.ConditionalCheckFailedException")
+        assert duplicate is not None and duplicate["Next"] == "AlreadyRecorded", name
+    assert set(states["RecordFailure"]["Parameters"]["Item"]) >= {"error", "cause"}
+
+
+def test_the_image_never_reaches_a_state_that_does_not_need_it(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    readers = {
+        name
+        for name, state in states.items()
+        if any("image_data" in p for p in paths_in(state.get("Parameters", {})))
+    }
+    assert readers == {"ClassifyImage"}
+    # ClassifyImage's result replaces $.step, where SerializeImageData put the image.
+    assert states["SerializeImageData"]["ResultPath"] == "$.step"
+    assert states["ClassifyImage"]["ResultPath"] == "$.step"
+    assert "image_data" not in json.dumps(states["ClassifyImage"]["ResultSelector"])
+    for name in RECORD_STATES | {"SendForReview"}:
+        assert "image_data" not in json.dumps(states[name]["Parameters"]), name
+
+
+def test_input_without_bucket_key_or_version_fails_before_any_work(
+    definition: dict[str, Any], states: dict[str, dict[str, Any]]
+) -> None:
+    check = states[definition["StartAt"]]
+    assert check["Type"] == "Choice"
+    checked = {c["Variable"] for c in check["Choices"][0]["And"]}
+    assert checked == {"$.s3_bucket", "$.s3_key", "$.s3_version"}
+    assert states[check["Default"]]["Type"] == "Fail"
 
 
 def test_render_replicates_templatefile_escapes() -> None:

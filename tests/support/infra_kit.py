@@ -8,8 +8,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# The five concerns, then the stack that composes them (and that every root calls).
-MODULES = ("storage", "functions", "model_endpoint", "workflow", "monitoring", "stack")
+# The seven concerns, then the stack that composes them (and that every root calls).
+MODULES = (
+    "storage",
+    "functions",
+    "model_endpoint",
+    "results",
+    "workflow",
+    "ingest",
+    "monitoring",
+    "stack",
+)
 
 
 def run_terraform(

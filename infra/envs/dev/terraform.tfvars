@@ -13,10 +13,9 @@ endpoint_instance_count          = 1
 data_capture_sampling_percentage = 100
 data_capture_expiration_days     = 30
 
-# Alarms. Low-confidence images end in ThresholdConfidenceNotMet (a failed execution and a
-# filterInferences error) by design: the thresholds leave room for them.
+# Alarms. A failed execution is a fault (an unsure image succeeds as needs_review), so the
+# workflow alarms at 1 everywhere; the drift alarm watches the share of needs_review instead.
 alarm_emails                     = [] # e.g. ["ml-team@example.com"]
-workflow_failed_alarm_threshold  = 5
-lambda_errors_alarm_threshold    = 5
 endpoint_5xx_alarm_threshold     = 5
 model_latency_alarm_threshold_ms = 2000
+needs_review_share_threshold     = 0.3

@@ -15,10 +15,11 @@ module "stack" {
   endpoint_instance_count          = var.endpoint_instance_count
   data_capture_sampling_percentage = var.data_capture_sampling_percentage
   data_capture_expiration_days     = var.data_capture_expiration_days
-  workflow_failed_alarm_threshold  = var.workflow_failed_alarm_threshold
-  lambda_errors_alarm_threshold    = var.lambda_errors_alarm_threshold
   endpoint_5xx_alarm_threshold     = var.endpoint_5xx_alarm_threshold
   model_latency_alarm_threshold_ms = var.model_latency_alarm_threshold_ms
   functions_build_dir              = var.functions_build_dir
   model_data_url                   = var.model_data_url
+  incoming_prefix                  = var.incoming_prefix
+  results_deletion_protection      = var.results_deletion_protection
+  needs_review_share_threshold     = var.needs_review_share_threshold
 }

@@ -68,3 +68,23 @@ output "alarm_names" {
   description = "Alarm names: workflow_failed, lambda_errors by function key, endpoint_5xx and model_latency (null until the endpoint exists)."
   value       = module.stack.alarm_names
 }
+
+output "results_table_name" {
+  description = "DynamoDB table of results: one item per object version (status, label, confidence, ...)."
+  value       = module.stack.results_table_name
+}
+
+output "review_queue_url" {
+  description = "SQS queue of images that need a human look."
+  value       = module.stack.review_queue_url
+}
+
+output "ingest_dlq_url" {
+  description = "SQS dead-letter queue of Object Created events whose workflow could not be started."
+  value       = module.stack.ingest_dlq_url
+}
+
+output "incoming_prefix" {
+  description = "Key prefix under which a new object starts the workflow."
+  value       = module.stack.incoming_prefix
+}

@@ -28,7 +28,9 @@ provider "aws" {
 
   endpoints {
     cloudwatch = var.local_cloud_endpoint
+    dynamodb   = var.local_cloud_endpoint
     ecr        = var.local_cloud_endpoint
+    events     = var.local_cloud_endpoint
     iam        = var.local_cloud_endpoint
     kms        = var.local_cloud_endpoint
     lambda     = var.local_cloud_endpoint
@@ -37,6 +39,7 @@ provider "aws" {
     sagemaker  = var.local_cloud_endpoint
     sfn        = var.local_cloud_endpoint
     sns        = var.local_cloud_endpoint
+    sqs        = var.local_cloud_endpoint
     sts        = var.local_cloud_endpoint
     xray       = var.local_cloud_endpoint
   }

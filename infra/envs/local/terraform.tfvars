@@ -15,7 +15,6 @@ data_capture_sampling_percentage = 100
 data_capture_expiration_days     = 7
 
 # Alarms: the local cloud sends no email, so no subscriptions.
-workflow_failed_alarm_threshold  = 1
-lambda_errors_alarm_threshold    = 1
 endpoint_5xx_alarm_threshold     = 1
 model_latency_alarm_threshold_ms = 1000
+needs_review_share_threshold     = 0.3

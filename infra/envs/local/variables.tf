@@ -61,16 +61,6 @@ variable "data_capture_expiration_days" {
   type        = number
 }
 
-variable "workflow_failed_alarm_threshold" {
-  description = "Failed workflow executions per 5 minutes at which the workflow alarm fires (monitoring)."
-  type        = number
-}
-
-variable "lambda_errors_alarm_threshold" {
-  description = "Errors of one function per 5 minutes at which its alarm fires (monitoring)."
-  type        = number
-}
-
 variable "endpoint_5xx_alarm_threshold" {
   description = "Endpoint 5xx errors per 5 minutes at which the endpoint alarm fires (monitoring)."
   type        = number
@@ -93,4 +83,21 @@ variable "model_data_url" {
   description = "S3 URL of the model artifact; training writes it to model.auto.tfvars.json. Null leaves the endpoint out."
   type        = string
   default     = null
+}
+
+variable "incoming_prefix" {
+  description = "Key prefix (with its trailing slash) under which a new object starts the workflow (ingest)."
+  type        = string
+  default     = "incoming/"
+}
+
+variable "results_deletion_protection" {
+  description = "Refuse to delete the results table, even by `terraform destroy` (results)."
+  type        = bool
+  default     = false
+}
+
+variable "needs_review_share_threshold" {
+  description = "Share (0-1) of an hour's images that needed review above which the drift alarm fires (monitoring)."
+  type        = number
 }

@@ -13,10 +13,12 @@ endpoint_instance_count          = 2
 data_capture_sampling_percentage = 20
 data_capture_expiration_days     = 90
 
-# Alarms. Low-confidence images end in ThresholdConfidenceNotMet (a failed execution and a
-# filterInferences error) by design: the thresholds leave room for them.
+# Alarms. A failed execution is a fault (an unsure image succeeds as needs_review), so the
+# workflow alarms at 1 everywhere; the drift alarm watches the share of needs_review instead.
 alarm_emails                     = [] # placeholder: the on-call address(es)
-workflow_failed_alarm_threshold  = 10
-lambda_errors_alarm_threshold    = 10
 endpoint_5xx_alarm_threshold     = 1
 model_latency_alarm_threshold_ms = 500
+needs_review_share_threshold     = 0.25
+
+# The results table is what routing reads: no destroy removes it by accident.
+results_deletion_protection = true

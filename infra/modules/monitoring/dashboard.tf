@@ -12,6 +12,16 @@ locals {
         metrics = [for m in ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"] : ["AWS/States", m, "StateMachineArn", local.state_machine_arn]]
       },
       {
+        title = "Results by status"
+        view  = "timeSeries"
+        stat  = "Sum"
+        metrics = [
+          [var.metrics_namespace, "Classified", "Service", var.name_prefix, { label = "classified" }],
+          [var.metrics_namespace, "NeedsReview", "Service", var.name_prefix, { label = "needs_review" }],
+          ["AWS/States", "ExecutionsFailed", "StateMachineArn", local.state_machine_arn, { label = "failed" }],
+        ]
+      },
+      {
         title   = "Lambda errors"
         view    = "timeSeries"
         stat    = "Sum"

@@ -24,7 +24,7 @@ resource "aws_cloudwatch_metric_alarm" "workflow_failed" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  for_each = var.function_names
+  for_each = local.error_alarmed_functions
 
   alarm_name          = local.lambda_alarm_names[each.key]
   alarm_description   = "Lambda function ${each.value} returned errors. See its log group /aws/lambda/${each.value}."

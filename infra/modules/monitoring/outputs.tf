@@ -19,11 +19,14 @@ output "alarm_topic_kms_key_arn" {
 }
 
 output "alarm_names" {
-  description = "Alarm names by purpose: workflow_failed, lambda_errors (by function key), and endpoint_5xx and model_latency once the endpoint is monitored (null before)."
+  description = "Alarm names by purpose: workflow_failed, workflow_stalled (timed out, throttled), dead_letters (by queue key), needs_review (the drift share), lambda_errors (by function key), and endpoint_5xx and model_latency once the endpoint is monitored (null before)."
   value = {
-    workflow_failed = aws_cloudwatch_metric_alarm.workflow_failed.alarm_name
-    lambda_errors   = { for key, alarm in aws_cloudwatch_metric_alarm.lambda_errors : key => alarm.alarm_name }
-    endpoint_5xx    = try(aws_cloudwatch_metric_alarm.endpoint_5xx[0].alarm_name, null)
-    model_latency   = try(aws_cloudwatch_metric_alarm.model_latency[0].alarm_name, null)
+    workflow_failed  = aws_cloudwatch_metric_alarm.workflow_failed.alarm_name
+    workflow_stalled = { for key, alarm in aws_cloudwatch_metric_alarm.workflow_stalled : key => alarm.alarm_name }
+    dead_letters     = { for key, alarm in aws_cloudwatch_metric_alarm.dead_letters : key => alarm.alarm_name }
+    needs_review     = aws_cloudwatch_metric_alarm.needs_review_share.alarm_name
+    lambda_errors    = { for key, alarm in aws_cloudwatch_metric_alarm.lambda_errors : key => alarm.alarm_name }
+    endpoint_5xx     = try(aws_cloudwatch_metric_alarm.endpoint_5xx[0].alarm_name, null)
+    model_latency    = try(aws_cloudwatch_metric_alarm.model_latency[0].alarm_name, null)
   }
 }

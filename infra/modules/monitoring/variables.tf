@@ -175,6 +175,46 @@ variable "dashboard_period_seconds" {
   }
 }
 
+variable "functions_with_business_errors" {
+  description = "Keys of function_names whose errors are expected outcomes (filterInferences' ThresholdConfidenceNotMet): charted, but no errors alarm."
+  type        = set(string)
+  default     = []
+}
+
+variable "dead_letter_queues" {
+  description = "Dead-letter queues that alarm when they hold a message, by purpose (e.g. ingest, review)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the Embedded Metric Format metrics filterInferences logs (dimension Service = name_prefix)."
+  type        = string
+  default     = "SconesUnlimited/Classifier"
+}
+
+variable "needs_review_share_threshold" {
+  description = "Share (0-1) of the images decided in an hour that needed review, above which the drift alarm fires."
+  type        = number
+  default     = 0.3
+
+  validation {
+    condition     = var.needs_review_share_threshold > 0 && var.needs_review_share_threshold < 1
+    error_message = "needs_review_share_threshold must be between 0 and 1 (exclusive)."
+  }
+}
+
+variable "needs_review_min_samples" {
+  description = "Decisions in the hour below which the drift alarm stays quiet (a share of 1 in 2 is not drift)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.needs_review_min_samples >= 1 && floor(var.needs_review_min_samples) == var.needs_review_min_samples
+    error_message = "needs_review_min_samples must be a whole number of at least 1."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource of the module that takes tags (dashboards take none)."
   type        = map(string)

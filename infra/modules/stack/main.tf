@@ -64,6 +64,17 @@ module "functions" {
   tags = local.tags
 }
 
+module "results" {
+  source = "../results"
+
+  account_id            = var.account_id
+  name_prefix           = local.name_prefix
+  eventbridge_rule_arns = [module.ingest.rule_arn]
+  deletion_protection   = var.results_deletion_protection
+
+  tags = local.tags
+}
+
 module "workflow" {
   source = "../workflow"
 
@@ -71,8 +82,31 @@ module "workflow" {
   serialize_image_data_arn = module.functions.function_arns["serialize_image_data"]
   classify_image_arn       = module.functions.function_arns["classify_image"]
   filter_inferences_arn    = module.functions.function_arns["filter_inferences"]
+  results_table_name       = module.results.table_name
+  results_table_arn        = module.results.table_arn
+  review_queue_url         = module.results.review_queue_url
+  review_queue_arn         = module.results.review_queue_arn
+  kms_key_arn              = module.results.kms_key_arn
+  threshold                = var.threshold
+  model_name               = module.model_endpoint.model_name
+  model_data_url           = var.model_data_url
   log_level                = var.workflow_log_level
   log_retention_days       = var.log_retention_days
+
+  tags = local.tags
+}
+
+module "ingest" {
+  source = "../ingest"
+
+  account_id         = var.account_id
+  region             = data.aws_region.this.name
+  name_prefix        = local.name_prefix
+  bucket_name        = module.storage.bucket_name
+  incoming_prefix    = var.incoming_prefix
+  state_machine_arn  = module.workflow.state_machine_arn
+  state_machine_name = module.workflow.state_machine_name
+  kms_key_arn        = module.results.kms_key_arn
 
   tags = local.tags
 }
@@ -80,17 +114,23 @@ module "workflow" {
 module "monitoring" {
   source = "../monitoring"
 
-  account_id                 = var.account_id
-  name_prefix                = local.name_prefix
-  state_machine_name         = module.workflow.state_machine_name
-  function_names             = module.functions.function_names
-  endpoint_name              = module.model_endpoint.endpoint_name
-  enable_endpoint_monitoring = var.model_data_url != null
-  alarm_emails               = var.alarm_emails
-  workflow_failed_threshold  = var.workflow_failed_alarm_threshold
-  lambda_errors_threshold    = var.lambda_errors_alarm_threshold
-  endpoint_5xx_threshold     = var.endpoint_5xx_alarm_threshold
-  model_latency_threshold_ms = var.model_latency_alarm_threshold_ms
+  account_id         = var.account_id
+  name_prefix        = local.name_prefix
+  state_machine_name = module.workflow.state_machine_name
+  function_names     = module.functions.function_names
+  # filterInferences raises ThresholdConfidenceNotMet for every unsure image by contract: its
+  # Errors are business, watched as the needs-review share; its faults fail the execution.
+  functions_with_business_errors = ["filter_inferences"]
+  endpoint_name                  = module.model_endpoint.endpoint_name
+  enable_endpoint_monitoring     = var.model_data_url != null
+  alarm_emails                   = var.alarm_emails
+  dead_letter_queues = {
+    ingest = module.ingest.dlq_name
+    review = module.results.review_dlq_name
+  }
+  needs_review_share_threshold = var.needs_review_share_threshold
+  endpoint_5xx_threshold       = var.endpoint_5xx_alarm_threshold
+  model_latency_threshold_ms   = var.model_latency_alarm_threshold_ms
 
   tags = local.tags
 }

@@ -130,18 +130,6 @@ variable "alarm_emails" {
   default     = []
 }
 
-variable "workflow_failed_alarm_threshold" {
-  description = "Failed workflow executions per 5 minutes at which the workflow alarm fires (monitoring)."
-  type        = number
-  default     = 1
-}
-
-variable "lambda_errors_alarm_threshold" {
-  description = "Errors of one function per 5 minutes at which its alarm fires (monitoring)."
-  type        = number
-  default     = 1
-}
-
 variable "endpoint_5xx_alarm_threshold" {
   description = "Endpoint 5xx errors per 5 minutes at which the endpoint alarm fires (monitoring)."
   type        = number
@@ -152,6 +140,31 @@ variable "model_latency_alarm_threshold_ms" {
   description = "p90 model latency in milliseconds above which the latency alarm fires (monitoring)."
   type        = number
   default     = 1000
+}
+
+variable "incoming_prefix" {
+  description = "Key prefix (with its trailing slash) under which a new object starts the workflow; must be one of image_read_prefixes (ingest)."
+  type        = string
+  default     = "incoming/"
+
+  # The one check that relates two values: serializeImageData must be allowed to read what the
+  # trigger hands it. The prefix's own format is the ingest module's to validate.
+  validation {
+    condition     = contains(var.image_read_prefixes, trimsuffix(var.incoming_prefix, "/"))
+    error_message = "incoming_prefix without its slash must be one of image_read_prefixes, or serializeImageData could not read the images it is started for."
+  }
+}
+
+variable "results_deletion_protection" {
+  description = "Refuse to delete the results table, even by `terraform destroy` (results). On in prod."
+  type        = bool
+  default     = false
+}
+
+variable "needs_review_share_threshold" {
+  description = "Share (0-1) of an hour's images that needed review above which the drift alarm fires (monitoring)."
+  type        = number
+  default     = 0.3
 }
 
 variable "tags" {

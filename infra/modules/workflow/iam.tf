@@ -12,7 +12,7 @@ data "aws_iam_policy_document" "assume_role" {
 
 resource "aws_iam_role" "this" {
   name               = "${local.name}-sfn"
-  description        = "Role of the ${local.name} state machine: invoke its three functions, log, trace."
+  description        = "Role of the ${local.name} state machine: invoke its three functions, record results, queue reviews, log, trace."
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
 
   tags = var.tags
@@ -23,6 +23,32 @@ data "aws_iam_policy_document" "this" {
     sid       = "InvokeWorkflowFunctions"
     actions   = ["lambda:InvokeFunction"]
     resources = flatten([for arn in local.function_arns : [arn, "${arn}:*"]])
+  }
+
+  statement {
+    sid       = "RecordResults"
+    actions   = ["dynamodb:PutItem"]
+    resources = [var.results_table_arn]
+  }
+
+  statement {
+    sid       = "QueueForReview"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.review_queue_arn]
+  }
+
+  statement {
+    sid = "UseTheResultsKey"
+    # SQS and DynamoDB encrypt with the caller's permission on the customer managed key:
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${data.aws_region.this.name}.amazonaws.com", "dynamodb.${data.aws_region.this.name}.amazonaws.com"]
+    }
   }
 
   statement {

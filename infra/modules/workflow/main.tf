@@ -1,3 +1,5 @@
+data "aws_region" "this" {}
+
 resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_158:Execution logs carry no image data by default (include_execution_data = false); the AWS owned key encrypts them at rest.
   #checkov:skip=CKV_AWS_338:Retention is per environment (log_retention_days); short in dev to bound cost, a year in prod.

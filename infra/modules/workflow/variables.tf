@@ -38,6 +38,58 @@ variable "filter_inferences_arn" {
   }
 }
 
+variable "results_table_name" {
+  description = "Results table the workflow writes one item per object version to."
+  type        = string
+}
+
+variable "results_table_arn" {
+  description = "ARN of the results table (the role may PutItem there and nowhere else)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", var.results_table_arn))
+    error_message = "results_table_arn must be a DynamoDB table ARN."
+  }
+}
+
+variable "review_queue_url" {
+  description = "URL of the SQS queue an unsure image is sent to for a human look."
+  type        = string
+}
+
+variable "review_queue_arn" {
+  description = "ARN of the review queue (the role may SendMessage there and nowhere else)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.review_queue_arn))
+    error_message = "review_queue_arn must be an SQS queue ARN."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed key of the table and the review queue."
+  type        = string
+}
+
+variable "threshold" {
+  description = "Confidence threshold filterInferences applies; recorded with every answer (validated by functions)."
+  type        = number
+}
+
+variable "model_name" {
+  description = "SageMaker model behind the endpoint, recorded with every answer; null before the first model."
+  type        = string
+  default     = null
+}
+
+variable "model_data_url" {
+  description = "S3 URI of the model artifact, recorded with every answer; null before the first model."
+  type        = string
+  default     = null
+}
+
 variable "log_level" {
   description = "Execution history sent to CloudWatch Logs: ALL, ERROR, FATAL or OFF."
   type        = string

@@ -115,7 +115,7 @@ run "before_the_endpoint_exists" {
   assert {
     condition = (
       [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title] ==
-      ["Workflow executions", "Lambda errors", "Lambda duration (ms, average)", "Alarms"]
+      ["Workflow executions", "Results by status", "Lambda errors", "Lambda duration (ms, average)", "Alarms"]
     )
     error_message = "Before the endpoint exists the dashboard shows the workflow, the functions and the alarms."
   }
@@ -127,7 +127,7 @@ run "before_the_endpoint_exists" {
         ["AWS/States", "ExecutionsSucceeded", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
         ["AWS/States", "ExecutionsFailed", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
       ] &&
-      toset([for m in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[2].properties.metrics : [m[0], m[1], m[2], m[3]]]) ==
+      toset([for m in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[3].properties.metrics : [m[0], m[1], m[2], m[3]]]) ==
       toset([for n in values(var.function_names) : ["AWS/Lambda", "Duration", "FunctionName", n]])
     )
     error_message = "The dashboard charts executions started/succeeded/failed and each function's duration."
@@ -146,6 +146,43 @@ run "before_the_endpoint_exists" {
       output.alarm_topic_arn == aws_sns_topic.this.arn
     )
     error_message = "Outputs name the alarms and the topic."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.workflow_failed.threshold == 1 &&
+      aws_cloudwatch_metric_alarm.workflow_stalled["ExecutionsTimedOut"].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.workflow_stalled["ExecutionThrottled"].metric_name == "ExecutionThrottled" &&
+      length(aws_cloudwatch_metric_alarm.dead_letters) == 0
+    )
+    error_message = "A failed, timed-out or throttled execution alarms at 1; no queues given, no queue alarms."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.needs_review_share.threshold == 0.3 &&
+      one([for q in aws_cloudwatch_metric_alarm.needs_review_share.metric_query : q.expression if q.id == "share"]) == "IF(needs_review + classified >= 20, needs_review / (needs_review + classified), 0)" &&
+      toset(flatten([for q in aws_cloudwatch_metric_alarm.needs_review_share.metric_query : [for m in q.metric : m.metric_name]])) == toset(["NeedsReview", "Classified"])
+    )
+    error_message = "The drift alarm is the hourly share of NeedsReview among decided images, quiet below 20 decisions."
+  }
+}
+
+run "dead_letter_queues_alarm_when_not_empty" {
+  command = apply
+
+  variables {
+    dead_letter_queues = { ingest = "scones-test-ingest-dlq", review = "scones-test-review-dlq" }
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.dead_letters["ingest"].dimensions.QueueName == "scones-test-ingest-dlq" &&
+      aws_cloudwatch_metric_alarm.dead_letters["ingest"].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.dead_letters["ingest"].threshold == 0 &&
+      output.alarm_names.dead_letters == { ingest = "scones-test-ingest-dlq-not-empty", review = "scones-test-review-dlq-not-empty" }
+    )
+    error_message = "One message in a dead-letter queue fires its alarm."
   }
 }
 
@@ -188,16 +225,16 @@ run "endpoint_alarms_and_widgets" {
   assert {
     condition = (
       [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title] ==
-      ["Workflow executions", "Lambda errors", "Lambda duration (ms, average)", "Endpoint invocations", "Model latency (µs, p90)", "Endpoint 4xx / 5xx errors", "Alarms"]
+      ["Workflow executions", "Results by status", "Lambda errors", "Lambda duration (ms, average)", "Endpoint invocations", "Model latency (µs, p90)", "Endpoint 4xx / 5xx errors", "Alarms"]
     )
     error_message = "With the endpoint the dashboard adds invocations, latency and errors."
   }
 
   assert {
     condition = (
-      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[3].properties.metrics == [["AWS/SageMaker", "Invocations", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
-      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[4].properties.metrics == [["AWS/SageMaker", "ModelLatency", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
-      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[5].properties.metrics == [
+      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[4].properties.metrics == [["AWS/SageMaker", "Invocations", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
+      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[5].properties.metrics == [["AWS/SageMaker", "ModelLatency", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
+      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[6].properties.metrics == [
         ["AWS/SageMaker", "Invocation4XXErrors", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"],
         ["AWS/SageMaker", "Invocation5XXErrors", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"],
       ]
@@ -207,8 +244,8 @@ run "endpoint_alarms_and_widgets" {
 
   assert {
     condition = (
-      length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[6].properties.alarms) == 6 &&
-      contains(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[6].properties.alarms, "arn:aws:cloudwatch:us-east-1:123456789012:alarm:scones-test-endpoint-model-latency")
+      length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[7].properties.alarms) == 9 &&
+      contains(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[7].properties.alarms, "arn:aws:cloudwatch:us-east-1:123456789012:alarm:scones-test-endpoint-model-latency")
     )
     error_message = "The alarm widget shows all six alarms."
   }

@@ -19,10 +19,9 @@ variables {
   data_capture_sampling_percentage = 100
   data_capture_expiration_days     = 7
 
-  workflow_failed_alarm_threshold  = 1
-  lambda_errors_alarm_threshold    = 1
   endpoint_5xx_alarm_threshold     = 1
   model_latency_alarm_threshold_ms = 1000
+  needs_review_share_threshold     = 0.3
 }
 
 mock_provider "aws" {
@@ -72,6 +71,19 @@ mock_provider "aws" {
     defaults = {
       arn    = "arn:aws:kms:us-east-1:123456789012:key/0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
       key_id = "0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
+    }
+  }
+
+  mock_resource "aws_dynamodb_table" {
+    defaults = {
+      arn = "arn:aws:dynamodb:us-east-1:123456789012:table/scones-local-results"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:scones-local-queue"
+      id  = "https://sqs.us-east-1.amazonaws.com/123456789012/scones-local-queue"
     }
   }
 
@@ -135,11 +147,44 @@ run "before_first_training" {
       output.dashboard_name == "scones-local-overview" &&
       output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:scones-local-alarms" &&
       output.alarm_names.workflow_failed == "scones-local-workflow-executions-failed" &&
-      length(output.alarm_names.lambda_errors) == 3 &&
+      sort(keys(output.alarm_names.lambda_errors)) == sort(["serialize_image_data", "classify_image"]) &&
       output.alarm_names.endpoint_5xx == null && output.alarm_names.model_latency == null
     )
-    error_message = "Monitoring covers the workflow and the functions; endpoint alarms wait for the endpoint."
+    error_message = "Monitoring covers the workflow and the functions but filterInferences (whose ThresholdConfidenceNotMet is business); endpoint alarms wait for the endpoint."
   }
+
+  assert {
+    condition = (
+      output.alarm_names.dead_letters == { ingest = "scones-local-ingest-dlq-not-empty", review = "scones-local-review-dlq-not-empty" } &&
+      output.alarm_names.needs_review == "scones-local-needs-review-share" &&
+      length(output.alarm_names.workflow_stalled) == 2
+    )
+    error_message = "The service's alarms: both dead-letter queues, the needs-review share, timed-out and throttled executions."
+  }
+
+  assert {
+    condition = (
+      output.results_table_name == "scones-local-results" &&
+      module.ingest.rule_arn == "arn:aws:events:us-east-1:123456789012:rule/scones-local-incoming" &&
+      output.incoming_prefix == "incoming/"
+    )
+    error_message = "The trigger, table and queues are named from project and environment."
+  }
+
+  assert {
+    condition     = jsondecode(module.workflow.definition).States.RecordClassified.Parameters.TableName == "scones-local-results"
+    error_message = "The workflow writes the stack's results table."
+  }
+}
+
+run "incoming_prefix_must_be_readable_by_serialize" {
+  command = plan
+
+  variables {
+    incoming_prefix = "uploads/"
+  }
+
+  expect_failures = [var.incoming_prefix]
 }
 
 run "with_model" {

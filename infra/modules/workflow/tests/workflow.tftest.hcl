@@ -19,6 +19,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
   mock_data "aws_iam_policy_document" {
     defaults = {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
@@ -31,6 +37,14 @@ variables {
   serialize_image_data_arn = "arn:aws:lambda:us-east-1:123456789012:function:scones-test-serialize-image-data"
   classify_image_arn       = "arn:aws:lambda:us-east-1:123456789012:function:scones-test-classify-image"
   filter_inferences_arn    = "arn:aws:lambda:us-east-1:123456789012:function:scones-test-filter-inferences"
+  results_table_name       = "scones-test-results"
+  results_table_arn        = "arn:aws:dynamodb:us-east-1:123456789012:table/scones-test-results"
+  review_queue_url         = "https://sqs.us-east-1.amazonaws.com/123456789012/scones-test-review"
+  review_queue_arn         = "arn:aws:sqs:us-east-1:123456789012:scones-test-review"
+  kms_key_arn              = "arn:aws:kms:us-east-1:123456789012:key/0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
+  threshold                = 0.93
+  model_name               = "scones-test-model-1"
+  model_data_url           = "s3://scones-test/models/job-1/output/model.tar.gz"
 }
 
 run "standard_state_machine_from_the_template" {
@@ -43,7 +57,7 @@ run "standard_state_machine_from_the_template" {
 
   assert {
     condition = (
-      jsondecode(aws_sfn_state_machine.this.definition).StartAt == "SerializeImageData" &&
+      jsondecode(aws_sfn_state_machine.this.definition).StartAt == "CheckInput" &&
       jsondecode(aws_sfn_state_machine.this.definition).States.SerializeImageData.Parameters.FunctionName == var.serialize_image_data_arn &&
       jsondecode(aws_sfn_state_machine.this.definition).States.ClassifyImage.Parameters.FunctionName == var.classify_image_arn &&
       jsondecode(aws_sfn_state_machine.this.definition).States.FilterInferences.Parameters.FunctionName == var.filter_inferences_arn
@@ -78,6 +92,56 @@ run "standard_state_machine_from_the_template" {
   assert {
     condition     = output.state_machine_arn == "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"
     error_message = "state_machine_arn comes from the state machine."
+  }
+}
+
+run "results_and_review_are_written_by_the_workflow" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for state in ["RecordClassified", "RecordNeedsReview", "RecordFailure"] :
+      jsondecode(aws_sfn_state_machine.this.definition).States[state].Resource == "arn:aws:states:::dynamodb:putItem" &&
+      jsondecode(aws_sfn_state_machine.this.definition).States[state].Parameters.TableName == "scones-test-results" &&
+      jsondecode(aws_sfn_state_machine.this.definition).States[state].Parameters.ConditionExpression == "attribute_not_exists(s3_key) OR #status = :failed"
+    ])
+    error_message = "Every outcome is written to the results table with a conditional put (one item per object version)."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States.SendForReview.Parameters.QueueUrl == var.review_queue_url &&
+      jsondecode(aws_sfn_state_machine.this.definition).States.RecordNeedsReview.Parameters.Item.model_name.S == "scones-test-model-1" &&
+      jsondecode(aws_sfn_state_machine.this.definition).States.RecordNeedsReview.Parameters.Item.threshold.N == "0.93"
+    )
+    error_message = "An unsure image goes to the review queue, recorded with the model and the threshold."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, state in jsondecode(aws_sfn_state_machine.this.definition).States :
+      try(state.TimeoutSeconds, 0) > 0 if state.Type == "Task"
+    ]) && jsondecode(aws_sfn_state_machine.this.definition).TimeoutSeconds == 900
+    error_message = "Every task and the machine have a timeout."
+  }
+
+  assert {
+    condition     = [for s in data.aws_iam_policy_document.this.statement : s.resources if s.sid == "RecordResults"][0] == toset([var.results_table_arn]) && [for s in data.aws_iam_policy_document.this.statement : s.resources if s.sid == "QueueForReview"][0] == toset([var.review_queue_arn])
+    error_message = "The role may write only the results table and send only to the review queue."
+  }
+}
+
+run "before_the_first_model" {
+  command = plan
+
+  variables {
+    model_name     = null
+    model_data_url = null
+  }
+
+  assert {
+    condition     = jsondecode(local.definition).States.RecordClassified.Parameters.Item.model_name.S == "(none)"
+    error_message = "Without a model the items say so."
   }
 }
 
