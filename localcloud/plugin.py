@@ -17,6 +17,7 @@ MOTO_VERSION = "5.2.5"
 # Imported and installed in this order by the server; one that cannot be imported stops the start.
 PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.stepfunctions",
+    "localcloud.eventbridge",
     "localcloud.s3_policies",
     "localcloud.lambda_runtime",
     "localcloud.sagemaker_training",
