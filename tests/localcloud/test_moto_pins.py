@@ -112,3 +112,29 @@ def test_policy_evaluation_patch_points_are_unchanged() -> None:
     # If moto gains its own Bool operator, drop ours (setdefault would silently keep moto's).
     bool_operation = policy_conditions.CONDITION_OPERATIONS.get("Bool")
     assert bool_operation is None or bool_operation.__module__ == "localcloud.s3_policies"
+
+
+def test_eventbridge_patch_points_are_unchanged() -> None:
+    from moto.events.models import Rule
+    from moto.s3 import notifications
+
+    send = Rule.send_to_targets
+    if not send.__module__.startswith("localcloud"):  # unpatched in this process
+        assert list(inspect.signature(send).parameters) == [
+            "self",
+            "original_event",
+            "transform_input",
+        ]
+        # Still no Step Functions delivery of its own: eventbridge.py adds it.
+        assert "states" not in inspect.getsource(send)
+    bridge = notifications._send_event_bridge_message
+    if not bridge.__module__.startswith("localcloud"):
+        assert list(inspect.signature(bridge).parameters) == [
+            "account_id",
+            "bucket",
+            "event_name",
+            "key",
+        ]
+    assert "_send_event_bridge_message(account_id, bucket, event_name, key)" in inspect.getsource(
+        notifications.send_event
+    )
