@@ -1,4 +1,9 @@
-"""The structured logger: one JSON line per invocation with its input, outcome and timing."""
+"""The structured logger: one JSON line per invocation with its input, outcome and timing.
+
+When the handler attaches a MetricSet, that same line is also a CloudWatch Embedded Metric
+Format document (common.metrics): one log event per invocation, which Logs Insights queries
+field by field and from which CloudWatch Logs extracts the metrics.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from common.metrics import MetricSet
 
 
 class _StdoutHandler(logging.Handler):
@@ -38,6 +45,21 @@ def _build_logger() -> logging.Logger:
 
 
 LOGGER = _build_logger()
+# The members of every line, in order; EMF members (attach_metrics) must not reuse them.
+LOG_FIELDS = (
+    "timestamp",
+    "level",
+    "function",
+    "request_id",
+    "s3_bucket",
+    "s3_key",
+    "outcome",
+    "label",
+    "confidence",
+    "duration_ms",
+    "error_type",
+    "error_message",
+)
 
 
 @dataclass
@@ -50,6 +72,14 @@ class InvocationRecord:
     s3_key: str | None
     label: str | None = None
     confidence: float | None = None
+    metrics: MetricSet | None = None
+
+    def attach_metrics(self, metrics: MetricSet) -> None:
+        """Make this invocation's log line an EMF document carrying `metrics` too."""
+        clash = sorted(set(metrics.members(0)) & set(LOG_FIELDS))
+        if clash:
+            raise ValueError(f"metric or dimension names {clash} clash with the log's fields")
+        self.metrics = metrics
 
 
 @contextmanager
@@ -74,8 +104,9 @@ def log_invocation(function: str, event: object, context: object) -> Iterator[In
 def _emit(
     record: InvocationRecord, started: float, *, outcome: str, error: Exception | None
 ) -> None:
+    now = datetime.now(UTC)
     line: dict[str, Any] = {
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "timestamp": now.isoformat(timespec="milliseconds"),
         "level": "INFO" if error is None else "ERROR",
         "function": record.function,
         "request_id": record.request_id,
@@ -88,6 +119,9 @@ def _emit(
         "error_type": type(error).__name__ if error is not None else None,
         "error_message": str(error) if error is not None else None,
     }
+    if record.metrics is not None:
+        # The metrics carry the same instant as the record (EMF wants epoch milliseconds).
+        line.update(record.metrics.members(int(now.timestamp() * 1000)))
     LOGGER.log(logging.INFO if error is None else logging.ERROR, json.dumps(line))
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 # The handlers import the shared package as top-level `common`, as they do in their zips:
 # pyproject.toml's pytest `pythonpath = ["functions"]` puts it on the path.
 from common import aws
-from tests.support.lambda_kit import BUCKET, ENDPOINT, FUNCTIONS_DIR, FakeContext
+from tests.support.lambda_kit import BUCKET, ENDPOINT, FUNCTIONS_DIR, SERVICE, FakeContext
 
 FUNCTION_FOLDERS = ("serialize_image_data", "classify_image", "filter_inferences")
 _ENV_VARS = (
@@ -25,6 +25,7 @@ _ENV_VARS = (
     "MAX_IMAGE_PIXELS",
     "ENDPOINT_NAME",
     "THRESHOLD",
+    "SERVICE_NAME",
     "AWS_PROFILE",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
@@ -56,6 +57,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("ENDPOINT_NAME", ENDPOINT)
+    monkeypatch.setenv("SERVICE_NAME", SERVICE)
     max_pixels = Image.MAX_IMAGE_PIXELS
     _reset_caches()
     yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import base64
 import io
+import json
 import sys
 
 import pytest
@@ -15,6 +16,8 @@ from common.errors import ConfigurationError, FunctionError, InvalidEvent, Inval
 from common.events import decode_image_data, parse_event
 from common.imaging import normalise, sniff_format
 from common.inference import CLASSES, parse_probabilities, top_prediction
+from common.log import LOG_FIELDS, log_invocation
+from common.metrics import Metric, MetricSet
 from tests.support.lambda_kit import FUNCTIONS_DIR, REPO_ROOT, image_bytes
 
 
@@ -148,3 +151,65 @@ def test_functions_import_nothing_from_outside_functions() -> None:
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.relative_to(REPO_ROOT)}: {name}"
+
+
+def test_emf_members_follow_the_specification() -> None:
+    metrics = MetricSet(
+        namespace="Ns/Test",
+        dimensions={"Service": "svc", "Stage": "dev"},
+        metrics=(Metric("Hits", 3, "Count"), Metric("Latency", 1.5, "Milliseconds")),
+    )
+    assert metrics.members(1_700_000_000_123) == {
+        "_aws": {
+            "Timestamp": 1_700_000_000_123,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "Ns/Test",
+                    "Dimensions": [["Service", "Stage"]],
+                    "Metrics": [
+                        {"Name": "Hits", "Unit": "Count"},
+                        {"Name": "Latency", "Unit": "Milliseconds"},
+                    ],
+                }
+            ],
+        },
+        "Service": "svc",
+        "Stage": "dev",
+        "Hits": 3,
+        "Latency": 1.5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("namespace", "dimensions", "metrics", "match"),
+    [
+        ("", {}, (Metric("A", 1),), "namespace"),
+        ("N", {f"D{i}": "v" for i in range(31)}, (Metric("A", 1),), "at most 30 dimensions"),
+        ("N", {}, tuple(Metric(f"M{i}", 1) for i in range(101)), "1 to 100 metrics"),
+        ("N", {}, (), "1 to 100 metrics"),
+        ("N", {"Service": " "}, (Metric("A", 1),), "non-blank string"),
+        ("N", {}, (Metric("A", 1, "Apples"),), "unknown unit"),
+        ("N", {}, (Metric("A", float("nan")),), "finite"),
+        ("N", {"A": "x"}, (Metric("A", 1),), "must differ"),
+    ],
+)
+def test_invalid_metric_sets_are_refused(
+    namespace: str, dimensions: dict[str, str], metrics: tuple[Metric, ...], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        MetricSet(namespace=namespace, dimensions=dimensions, metrics=metrics)
+
+
+def test_log_fields_name_the_members_of_every_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with log_invocation("f", {"s3_bucket": "b", "s3_key": "k"}, None):
+        pass
+    (line,) = (json.loads(text) for text in capsys.readouterr().out.splitlines())
+    assert tuple(line) == LOG_FIELDS
+
+
+def test_metrics_may_not_overwrite_log_fields() -> None:
+    with log_invocation("f", {}, None) as record:
+        clashing = MetricSet(namespace="N", dimensions={}, metrics=(Metric("confidence", 1),))
+        with pytest.raises(ValueError, match="clash"):
+            record.attach_metrics(clashing)
+        assert record.metrics is None

@@ -24,6 +24,7 @@ from tests.support.lambda_kit import (
     BUCKET,
     ENDPOINT,
     FUNCTIONS_DIR,
+    SERVICE,
     FakeSageMaker,
     fake_sagemaker,
     image_bytes,
@@ -239,6 +240,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaSandbox]
                 "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
                 "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": fake.url,
                 "ENDPOINT_NAME": ENDPOINT,
+                "SERVICE_NAME": SERVICE,
             }
             s3 = boto3.client(
                 "s3",

@@ -259,7 +259,10 @@ def test_functions_are_configured_from_variables(dev_plan: Plan) -> None:
         assert function["tracing_config"] == [{"mode": "Active"}]
     env = {name: f["environment"][0]["variables"] for name, f in functions.items()}
     assert env["scones-dev-classify-image"] == {"ENDPOINT_NAME": "scones-dev-endpoint"}
-    assert env["scones-dev-filter-inferences"] == {"THRESHOLD": "0.93"}
+    assert env["scones-dev-filter-inferences"] == {
+        "THRESHOLD": "0.93",
+        "SERVICE_NAME": "scones-dev",
+    }
     assert set(env["scones-dev-serialize-image-data"]) == {"MAX_IMAGE_BYTES", "IMAGE_SIZE"}
     retention = {
         v["retention_in_days"] for v in dev_plan.of_type("aws_cloudwatch_log_group").values()

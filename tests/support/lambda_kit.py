@@ -21,6 +21,7 @@ FUNCTIONS_DIR = REPO_ROOT / "functions"
 EVENTS_DIR = REPO_ROOT / "tests" / "events"
 BUCKET = "scones-unlimited-test"
 ENDPOINT = "scones-vehicle-classifier"
+SERVICE = "scones-test"  # filterInferences' SERVICE_NAME (the metrics' Service dimension)
 
 
 def load_event(relative: str) -> dict[str, Any]:

@@ -43,6 +43,8 @@ locals {
       zip_path = var.filter_inferences_zip_path
       environment = {
         THRESHOLD = tostring(var.threshold)
+        # The Service dimension of the EMF metrics it logs (contract-12: <project>-<env>).
+        SERVICE_NAME = var.name_prefix
       }
       statements = []
     }

@@ -92,7 +92,7 @@ run "three_traced_python_functions" {
     condition = (
       aws_lambda_function.this["serialize_image_data"].environment[0].variables == tomap({ MAX_IMAGE_BYTES = "10485760", IMAGE_SIZE = "32" }) &&
       aws_lambda_function.this["classify_image"].environment[0].variables == tomap({ ENDPOINT_NAME = "scones-test-endpoint" }) &&
-      aws_lambda_function.this["filter_inferences"].environment[0].variables == tomap({ THRESHOLD = "0.93" })
+      aws_lambda_function.this["filter_inferences"].environment[0].variables == tomap({ THRESHOLD = "0.93", SERVICE_NAME = "scones-test" })
     )
     error_message = "Each function gets exactly its own environment."
   }
