@@ -31,6 +31,10 @@ class ImageAccessDenied(FunctionError):
     """S3 refused the read: a missing key without s3:ListBucket, or a role without GetObject."""
 
 
+class StorageUnavailable(FunctionError):
+    """S3 throttled, failed (5xx) or was unreachable after the client's retries: retry later."""
+
+
 class ImageTooLarge(FunctionError):
     """The object is over the byte limit, or the normalised image would not fit the state."""
 

@@ -7,7 +7,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from common import aws
 from common.config import env_int
@@ -17,6 +18,7 @@ from common.errors import (
     ImageTooLarge,
     InvalidEvent,
     InvalidImage,
+    StorageUnavailable,
 )
 from common.events import ImageEvent, parse_event
 from common.imaging import normalise
@@ -28,6 +30,26 @@ FUNCTION_NAME = "serializeImageData"
 # of noise) near 17 KB. This guard is the backstop: Step Functions fails a state over 256 KB,
 # and a big image in the state also bloats every history event and log line that carries it.
 MAX_STATE_IMAGE_BYTES = 32 * 1024
+
+# S3 error codes that mean "S3 cannot serve this now", not "this request is wrong": botocore's
+# standard retry mode already retried them (its throttling and transient lists, botocore
+# retries/standard.py), so when they reach us the workflow's Retry is the next step.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (SlowDown 503,
+# ServiceUnavailable 503, InternalError 500, RequestTimeout 400).
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+        "ThrottlingException",
+        "Throttling",
+        "503",
+    }
+)
+# What botocore raises when no HTTP answer came (refused, reset, timed out): the same classes
+# its standard retry mode treats as transient.
+_UNREACHABLE = (BotocoreConnectionError, HTTPClientError)
 
 
 @dataclass(frozen=True)
@@ -113,7 +135,14 @@ def fetch_object(s3: Any, request: ImageEvent, *, max_bytes: int) -> bytes:
                 "403 for missing keys when the role may not s3:ListBucket the bucket) or the "
                 "function's role lacks s3:GetObject on it; check the key, then the role"
             ) from None
+        if code in _UNAVAILABLE_CODES or aws.http_status(exc) >= 500:
+            message = aws.error_message(exc)
+            raise StorageUnavailable(
+                _unavailable(request, f"{code}: {message}" if message else code)
+            ) from None
         raise
+    except _UNREACHABLE as exc:
+        raise StorageUnavailable(_unavailable(request, f"{type(exc).__name__}: {exc}")) from None
     body = response["Body"]
     try:
         length = int(response.get("ContentLength", 0))
@@ -121,6 +150,11 @@ def fetch_object(s3: Any, request: ImageEvent, *, max_bytes: int) -> bytes:
             raise ImageTooLarge(_too_large(request, length, max_bytes))
         # ContentLength is the server's word; the capped read holds even if it is wrong.
         data: bytes = body.read(max_bytes + 1)
+    except _UNREACHABLE as exc:
+        # A body cut off or stalled mid-read; botocore does not retry a streaming read.
+        raise StorageUnavailable(
+            _unavailable(request, f"reading the body: {type(exc).__name__}: {exc}")
+        ) from None
     finally:
         body.close()
     if len(data) > max_bytes:
@@ -128,6 +162,13 @@ def fetch_object(s3: Any, request: ImageEvent, *, max_bytes: int) -> bytes:
     if not data:
         raise InvalidImage(f"{request.source} is empty (0 bytes); upload the photo again")
     return data
+
+
+def _unavailable(request: ImageEvent, detail: str) -> str:
+    return (
+        f"S3 could not serve {request.source} after the client's retries ({detail}); "
+        "a storage outage, not a bad image: it will be retried"
+    )
 
 
 def _too_large(request: ImageEvent, size: int, max_bytes: int) -> str:

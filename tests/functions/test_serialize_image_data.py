@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.stub import Stubber
 from PIL import Image, ImageFile, JpegImagePlugin
 
@@ -22,6 +26,7 @@ from common.errors import (
     ImageTooLarge,
     InvalidEvent,
     InvalidImage,
+    StorageUnavailable,
 )
 from tests.support.lambda_kit import (
     BUCKET,
@@ -377,3 +382,127 @@ def test_a_version_that_is_not_a_string_is_invalid_event(
     event = {"s3_bucket": BUCKET, "s3_key": "incoming/x.png", "s3_version": version}
     with pytest.raises(InvalidEvent, match="s3_version must be a non-empty version id"):
         serialize.lambda_handler(event, FakeContext())
+
+
+# S3 that cannot serve now becomes StorageUnavailable, which the workflow may retry; the
+# error codes are S3's (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("SlowDown", 503),
+        ("ServiceUnavailable", 503),
+        ("503", 503),
+        ("InternalError", 500),
+        ("RequestTimeout", 400),
+        ("ThrottlingException", 400),
+        ("SomethingNew", 502),
+    ],
+)
+def test_s3_outage_is_storage_unavailable(
+    serialize: ModuleType, monkeypatch: pytest.MonkeyPatch, code: str, status: int
+) -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    monkeypatch.setitem(aws._clients, "s3", client)
+    with Stubber(client) as stub:
+        stub.add_client_error("get_object", code, "Please reduce your request rate.", status)
+        with pytest.raises(StorageUnavailable) as raised:
+            serialize.lambda_handler(load_event("serialize_image_data/missing_key.json"), None)
+    message = str(raised.value)
+    assert "s3://scones-unlimited-test/test/no_such_image.png" in message
+    assert code in message
+    assert "will be retried" in message
+
+
+def test_other_client_errors_are_not_storage_unavailable(
+    serialize: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    monkeypatch.setitem(aws._clients, "s3", client)
+    with Stubber(client) as stub:
+        stub.add_client_error("get_object", "InvalidObjectState", "archived", 403)
+        with pytest.raises(ClientError):
+            serialize.lambda_handler(load_event("serialize_image_data/missing_key.json"), None)
+
+
+class _SlowDownS3(BaseHTTPRequestHandler):
+    """Answers every request the way S3 sheds load: 503 SlowDown (REST XML error body)."""
+
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        body = (
+            b"<Error><Code>SlowDown</Code>"
+            b"<Message>Please reduce your request rate.</Message></Error>"
+        )
+        self.send_response(503)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_slow_down_over_http_is_retried_by_the_client_then_storage_unavailable(
+    serialize: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+    monkeypatch.setattr(_SlowDownS3, "requests", [])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowDownS3)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(StorageUnavailable, match="SlowDown"):
+            serialize.lambda_handler({"s3_bucket": BUCKET, "s3_key": "a.png"}, FakeContext())
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    # S3 keeps botocore's 3 attempts (only the SageMaker runtime client has 2).
+    assert len(_SlowDownS3.requests) == aws.MAX_ATTEMPTS == 3
+
+
+def test_unreachable_s3_is_storage_unavailable(
+    serialize: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+    with socket.socket() as probe:  # a port nothing listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{port}")
+    with pytest.raises(StorageUnavailable, match=r"EndpointConnectionError.*will be retried"):
+        serialize.lambda_handler({"s3_bucket": BUCKET, "s3_key": "a.png"}, FakeContext())
+
+
+class _StallingBody:
+    def read(self, amount: int) -> bytes:
+        raise ReadTimeoutError(endpoint_url="http://s3.example/a.png")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_body_that_times_out_mid_read_is_storage_unavailable(serialize: ModuleType) -> None:
+    class StallingS3:
+        def get_object(self, **_: str) -> dict[str, Any]:
+            return {"Body": _StallingBody(), "ContentLength": 10}
+
+    request = serialize.parse_event({"s3_bucket": BUCKET, "s3_key": "k.png"})
+    with pytest.raises(StorageUnavailable, match=r"reading the body: ReadTimeoutError"):
+        serialize.fetch_object(StallingS3(), request, max_bytes=100)
+
+
+def test_storage_unavailable_is_logged_by_name(
+    serialize: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    monkeypatch.setitem(aws._clients, "s3", client)
+    with Stubber(client) as stub:
+        stub.add_client_error("get_object", "InternalError", "We encountered an error", 500)
+        with pytest.raises(StorageUnavailable):
+            serialize.lambda_handler(load_event("serialize_image_data/missing_key.json"), None)
+    line = last_log_line(capsys)
+    assert (line["outcome"], line["error_type"]) == ("error", "StorageUnavailable")
