@@ -230,7 +230,7 @@ def test_persistent_throttling_is_endpoint_unavailable_after_retries(
         monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", fake.url)
         with pytest.raises(EndpointUnavailable, match="after retries"):
             classify.lambda_handler(load_event(EVENT), FakeContext())
-    assert len(fake.requests) == aws.MAX_ATTEMPTS == 3
+    assert len(fake.requests) == aws.SAGEMAKER_RUNTIME_MAX_ATTEMPTS == 2
 
 
 def test_throttling_that_clears_is_retried_by_the_client(

@@ -11,6 +11,7 @@ import sys
 import pytest
 from PIL import Image
 
+from common import aws
 from common.config import env_int, env_probability, env_str
 from common.errors import ConfigurationError, FunctionError, InvalidEvent, InvalidImage
 from common.events import decode_image_data, parse_event
@@ -35,6 +36,7 @@ def test_every_named_error_is_a_function_error() -> None:
         "ImageAccessDenied",
         "InvalidImage",
         "ImageTooLarge",
+        "StorageUnavailable",
         "EndpointUnavailable",
         "EndpointNotFound",
         "InvalidModelResponse",
@@ -213,3 +215,29 @@ def test_metrics_may_not_overwrite_log_fields() -> None:
         with pytest.raises(ValueError, match="clash"):
             record.attach_metrics(clashing)
         assert record.metrics is None
+
+
+def test_the_invoke_endpoint_retry_budget() -> None:
+    # Issue 12: at most 6 InvokeEndpoint calls per image during an outage, all retries counted.
+    runtime = aws.client_config("sagemaker-runtime").retries
+    assert runtime == {"mode": "standard", "total_max_attempts": 2}
+    assert (
+        runtime["total_max_attempts"] * aws.WORKFLOW_ENDPOINT_ATTEMPTS
+        == aws.INVOKE_ENDPOINT_BUDGET
+        == 6
+    )
+    # S3 keeps 3 attempts: a retried GetObject costs nothing like an inference.
+    assert aws.client_config("s3").retries == {"mode": "standard", "total_max_attempts": 3}
+
+
+def test_the_clients_are_built_with_their_service_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    aws.reset_clients()
+    try:
+        runtime, s3 = aws.client("sagemaker-runtime"), aws.client("s3")
+        assert runtime.meta.config.retries["total_max_attempts"] == 2
+        assert s3.meta.config.retries["total_max_attempts"] == 3
+        assert (runtime.meta.config.connect_timeout, runtime.meta.config.read_timeout) == (3, 10)
+        assert aws.client("sagemaker-runtime") is runtime  # one per container
+    finally:
+        aws.reset_clients()
