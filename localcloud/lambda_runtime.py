@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from localcloud import lambda_memory, names, paths
+from localcloud import emf, lambda_memory, names, paths
 from localcloud.plugin import LocalCloudContext, patch_attribute, require_moto_version
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
@@ -576,7 +576,26 @@ class LambdaRuntime:
             if stream not in logs.groups[group].streams:
                 logs.create_log_stream(group, stream)
             logs.put_log_events(group, stream, [{"timestamp": now, "message": m} for m in lines])
+        self._extract_metrics(function, spec, output.splitlines())
         return "\n".join(lines) + "\n"
+
+    def _extract_metrics(self, function: Any, spec: FunctionSpec, lines: list[str]) -> None:
+        """What CloudWatch Logs does with EMF documents among the function's log lines."""
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for line in lines:
+            try:
+                found = emf.parse(line, now=now)
+            except emf.InvalidEmfError as error:
+                # AWS keeps such a line as a plain log event (and counts it in AWS/Logs).
+                self._log.info("%s: EMF document ignored: %s", spec.name, error)
+                continue
+            if found is None:
+                continue
+            backend = cloudwatch_backends[function.account_id][function.region]
+            for namespace, data in found.by_namespace.items():
+                backend.put_metric_data(namespace, data)
 
     def shutdown(self) -> None:
         with self._lock:

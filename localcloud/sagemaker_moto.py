@@ -23,6 +23,9 @@ MOTO_INTERNALS: tuple[tuple[str, str], ...] = (
     ("moto.logs.models", "LogsBackend.create_log_group"),
     ("moto.logs.models", "LogsBackend.create_log_stream"),
     ("moto.logs.models", "LogsBackend.put_log_events"),
+    # Endpoint invocation metrics (sagemaker_runtime) and EMF extraction (lambda_runtime).
+    ("moto.cloudwatch.models", "cloudwatch_backends"),
+    ("moto.cloudwatch.models", "CloudWatchBackend.put_metric_data"),
     ("moto.sagemaker.models", "sagemaker_backends"),
     ("moto.sagemaker.models", "SageMakerModelBackend.create_training_job"),
     ("moto.sagemaker.models", "SageMakerModelBackend.describe_training_job"),
