@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -20,6 +21,12 @@ FAULTS_PATH = "/moto-api/localcloud/sagemaker/faults"
 FAULTS_ENV = "LOCALCLOUD_SAGEMAKER_FAULTS"  # e.g. "my-endpoint=throttle:3,other=unavailable:1"
 
 Response = tuple[int, dict[str, str], str]
+# Endpoint invocation metrics as SageMaker publishes them ("Monitor Amazon SageMaker AI with
+# Amazon CloudWatch", endpoint invocation metrics): namespace AWS/SageMaker, dimensions
+# EndpointName and VariantName; per request Invocations 1, Invocation4XXErrors and
+# Invocation5XXErrors 1 or 0 by the answer's status class (Units: None), and ModelLatency in
+# microseconds when the model ran.
+METRICS_NAMESPACE = "AWS/SageMaker"
 
 
 class RuntimeApiError(Exception):
@@ -93,22 +100,75 @@ class LiveEndpoints(Protocol):
     def live(self, account_id: str, region: str, name: str) -> Any: ...
 
 
+class PublishMetrics(Protocol):
+    """(account, region, endpoint, variant, HTTP status, model latency in µs or None)."""
+
+    def __call__(
+        self,
+        account_id: str,
+        region: str,
+        endpoint: str,
+        variant: str,
+        status: int,
+        model_latency_us: float | None,
+    ) -> None: ...
+
+
+@dataclass
+class _Served:
+    """What one call got to before it answered: the variant picked, the model's time."""
+
+    variant: str | None = None
+    model_latency_us: float | None = None
+
+
 class EndpointRuntime:
     """InvokeEndpoint for one server: its endpoints and its fault queue, wired in explicitly."""
 
-    def __init__(self, endpoints: LiveEndpoints, faults: FaultInjector) -> None:
+    def __init__(
+        self,
+        endpoints: LiveEndpoints,
+        faults: FaultInjector,
+        metrics: PublishMetrics | None = None,
+    ) -> None:
         self.endpoints = endpoints
         self.faults = faults
+        self.metrics = metrics
 
     def invoke(
         self, account_id: str, region: str, name: str, headers: Any, body: bytes
     ) -> Response:
-        """Serve one InvokeEndpoint call, or raise RuntimeApiError."""
+        """Serve one InvokeEndpoint call, or raise RuntimeApiError; publish its metrics."""
+        served = _Served()
+        try:
+            response = self._serve(account_id, region, name, headers, body, served)
+        except RuntimeApiError as error:
+            status = int(error.extra.get("OriginalStatusCode", error.status))
+            self._publish(account_id, region, name, served, status)
+            raise
+        self._publish(account_id, region, name, served, response[0])
+        return response
+
+    def _publish(
+        self, account_id: str, region: str, name: str, served: _Served, status: int
+    ) -> None:
+        # Only calls that reached a variant count: an unknown endpoint has none to count under.
+        if served.variant is None or self.metrics is None:
+            return
+        self.metrics(account_id, region, name, served.variant, status, served.model_latency_us)
+
+    def _serve(
+        self, account_id: str, region: str, name: str, headers: Any, body: bytes, served: _Served
+    ) -> Response:
+        live = self.endpoints.live(account_id, region, name)
         fault = self.faults.take(name)
         if fault is not None:
             status, code, message = FAULTS[fault]
+            if live is not None:
+                # An injected fault stands for the variant's model server failing: it counts.
+                variant = live.pick(headers.get("X-Amzn-SageMaker-Target-Variant"))
+                served.variant = variant.name if variant is not None else None
             raise RuntimeApiError(status, code, message)
-        live = self.endpoints.live(account_id, region, name)
         if live is None:
             _raise_not_ready(account_id, region, name)
         assert live is not None
@@ -125,6 +185,7 @@ class EndpointRuntime:
             raise RuntimeApiError(
                 400, "ValidationError", f"Variant {target} not found for Endpoint {live.name}."
             )
+        served.variant = variant.name
         content_type = headers.get("Content-Type") or "application/x-image"
         log_arn = live.log.arn.rsplit(":log-stream:", 1)[0]
         if content_type.split(";", 1)[0].strip() not in SUPPORTED_CONTENT_TYPES:
@@ -139,6 +200,7 @@ class EndpointRuntime:
         try:
             probabilities = variant.predictor.predict(body, content_type)
         except Exception as error:  # the container answers 4xx for a body it cannot read
+            served.model_latency_us = (time.perf_counter() - started) * 1e6
             _model_error(
                 live,
                 log_arn,
@@ -147,6 +209,7 @@ class EndpointRuntime:
             )
         output = json.dumps([float(p) for p in probabilities]).encode()
         elapsed_ms = (time.perf_counter() - started) * 1000
+        served.model_latency_us = elapsed_ms * 1000
         if live.capture is not None and live.capture.sampled():
             when = sagemaker_moto.utcnow()
             record = live.capture.record(
@@ -226,6 +289,43 @@ def _handlers(runtime: EndpointRuntime) -> tuple[Any, Any]:
     return invoke_endpoint_response, faults_handler
 
 
+def invocation_metrics(status: int, model_latency_us: float | None) -> list[tuple[str, float, str]]:
+    """(metric name, value, unit) that one InvokeEndpoint answer adds, as SageMaker does."""
+    metrics = [
+        ("Invocations", 1.0, "None"),
+        ("Invocation4XXErrors", 1.0 if 400 <= status < 500 else 0.0, "None"),
+        ("Invocation5XXErrors", 1.0 if status >= 500 else 0.0, "None"),
+    ]
+    if model_latency_us is not None:
+        metrics.append(("ModelLatency", model_latency_us, "Microseconds"))
+    return metrics
+
+
+def _cloudwatch_publisher() -> PublishMetrics:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    def publish(
+        account_id: str,
+        region: str,
+        endpoint: str,
+        variant: str,
+        status: int,
+        model_latency_us: float | None,
+    ) -> None:
+        dimensions = [
+            {"Name": "EndpointName", "Value": endpoint},
+            {"Name": "VariantName", "Value": variant},
+        ]
+        when = sagemaker_moto.utcnow()
+        data = [
+            {"MetricName": n, "Value": v, "Unit": u, "Dimensions": dimensions, "Timestamp": when}
+            for n, v, u in invocation_metrics(status, model_latency_us)
+        ]
+        cloudwatch_backends[account_id][region].put_metric_data(METRICS_NAMESPACE, data)
+
+    return publish
+
+
 def install(ctx: LocalCloudContext, endpoints: LiveEndpoints) -> EndpointRuntime:
     """Route InvokeEndpoint to our models with raw bytes; mount the faults URL on moto-api."""
     from moto.moto_api._internal import urls as moto_api_urls
@@ -233,7 +333,7 @@ def install(ctx: LocalCloudContext, endpoints: LiveEndpoints) -> EndpointRuntime
 
     faults = FaultInjector()
     faults.arm_from_spec(os.environ.get(FAULTS_ENV, ""))
-    runtime = EndpointRuntime(endpoints, faults)
+    runtime = EndpointRuntime(endpoints, faults, _cloudwatch_publisher())
     invoke_endpoint_response, faults_handler = _handlers(runtime)
     # moto decodes every body as UTF-8 unless the response class asks for raw bytes: PNGs crash.
     SageMakerRuntimeResponse.use_raw_body = True

@@ -11,6 +11,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -354,6 +355,61 @@ def test_faults_can_be_cleared_and_bad_requests_are_refused(cloud: RunningCloud)
     status, body = faults(cloud, "POST", {"EndpointName": "x", "Fault": "?"})
     assert status == 400
     assert "unknown fault" in body["message"]
+
+
+def endpoint_sums(cloud: RunningCloud, endpoint: str) -> dict[str, tuple[float, float]]:
+    """(Sum, SampleCount) of each invocation metric of the endpoint's AllTraffic variant."""
+    cloudwatch = cloud.client("cloudwatch")
+    now = datetime.now(UTC)
+    found = {}
+    for name in ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "ModelLatency"):
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/SageMaker",
+            MetricName=name,
+            Dimensions=[
+                {"Name": "EndpointName", "Value": endpoint},
+                {"Name": "VariantName", "Value": "AllTraffic"},
+            ],
+            StartTime=now - timedelta(minutes=10),
+            EndTime=now + timedelta(minutes=1),
+            Period=3600,
+            Statistics=["Sum", "SampleCount"],
+        )["Datapoints"]
+        found[name] = (sum(p["Sum"] for p in points), sum(p["SampleCount"] for p in points))
+    return found
+
+
+def test_every_invocation_publishes_the_endpoint_metrics(
+    cloud: RunningCloud, sagemaker: Any, runtime: Any, artifacts: dict[str, str]
+) -> None:
+    # As SageMaker does per request ("Monitor Amazon SageMaker AI with Amazon CloudWatch"):
+    # Invocations 1; Invocation4XXErrors / Invocation5XXErrors 1 or 0; ModelLatency (µs) when
+    # the model ran. An injected fault stands for the model server failing.
+    assert deploy(sagemaker, "metered", artifacts["a"])["EndpointStatus"] == "InService"
+    image = image_bytes((32, 32), (0, 0, 0), "PNG")
+    invoke(runtime, "metered", image)
+    with pytest.raises(runtime.exceptions.ModelError):  # the model's own 400
+        invoke(runtime, "metered", b"not an image")
+    faults(cloud, "POST", {"EndpointName": "metered", "Fault": "unavailable", "Count": 2})
+    for _ in range(2):
+        with pytest.raises(runtime.exceptions.ServiceUnavailable):
+            invoke(runtime, "metered", image)
+    with pytest.raises(runtime.exceptions.ClientError):  # no such endpoint: nothing to count
+        invoke(runtime, "metered-not-there", image)
+
+    sums = endpoint_sums(cloud, "metered")
+    assert sums["Invocations"] == (4.0, 4.0)
+    assert sums["Invocation4XXErrors"] == (1.0, 4.0)
+    assert sums["Invocation5XXErrors"] == (2.0, 4.0)
+    latency_sum, latency_count = sums["ModelLatency"]
+    assert latency_count == 2.0 and latency_sum > 0  # the success and the model error
+    listed = cloud.client("cloudwatch").list_metrics(
+        Namespace="AWS/SageMaker", MetricName="Invocations"
+    )["Metrics"]
+    assert all(
+        {d["Name"] for d in m["Dimensions"]} == {"EndpointName", "VariantName"} for m in listed
+    )
+    assert "metered-not-there" not in {d["Value"] for m in listed for d in m["Dimensions"]}
 
 
 def test_the_server_log_has_no_tracebacks(cloud: RunningCloud, serving: str) -> None:
