@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from common import aws
 from scripts.classify import TERMINAL, ResultsFile, Target, run_batch
 from scripts.stack import ORIGINAL_TEST_KEY, DeployedStack, execute
 from training.labels import CLASSES
@@ -102,8 +103,8 @@ def test_a_non_image_ends_in_invalid_image(deployed_stack: DeployedStack) -> Non
 def test_endpoint_throttling_is_retried_by_the_workflow(
     deployed_stack: DeployedStack, test_keys: list[str]
 ) -> None:
-    # classifyImage's client makes 3 attempts: 3 throttles exhaust it exactly once.
-    deployed_stack.inject_fault("throttle", 3)
+    # Exactly one Lambda attempt's worth of throttles: the client gives up once.
+    deployed_stack.inject_fault("throttle", aws.SAGEMAKER_RUNTIME_MAX_ATTEMPTS)
     try:
         run = execute(deployed_stack, test_keys[0])
     finally:

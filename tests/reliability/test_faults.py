@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from common import aws
 from localcloud.testing import zip_of
 from scripts.stack import REPO_ROOT, DeployedStack
 from tests.support.reliability_kit import finish, run_event
@@ -15,10 +16,16 @@ from tests.support.reliability_kit import finish, run_event
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TEMPLATE = REPO_ROOT / "infra" / "modules" / "workflow" / "templates" / "classify.asl.json"
-# classifyImage's boto3 client makes 3 attempts before the Lambda gives up with
-# EndpointUnavailable; the workflow then retries that error 4 more times (5 s, 10 s, 20 s, 40 s).
-CLIENT_ATTEMPTS = 3
-WORKFLOW_ATTEMPTS = 1 + 4
+# classifyImage's boto3 client makes SAGEMAKER_RUNTIME_MAX_ATTEMPTS attempts before the Lambda
+# gives up with EndpointUnavailable; the workflow then retries that error as its ASL says.
+CLIENT_ATTEMPTS = aws.SAGEMAKER_RUNTIME_MAX_ATTEMPTS
+WORKFLOW_ATTEMPTS = 1 + next(
+    retrier["MaxAttempts"]
+    for retrier in json.loads(TEMPLATE.read_text(encoding="utf-8"))["States"]["ClassifyImage"][
+        "Retry"
+    ]
+    if "EndpointUnavailable" in retrier["ErrorEquals"]
+)
 SLEEPER = """
 import time
 
