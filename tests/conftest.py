@@ -1,4 +1,4 @@
-"""Fixtures shared by every test area: the shared dataset, and the deployed local stack.
+"""Fixtures shared by every test area: the shared dataset, a local cloud, the deployed stack.
 
 `deployed_stack` lives here, at the top, so that pytest builds it at most once per run and every
 suite that needs it (tests/e2e, tests/reliability) shares the same one.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from localcloud.testing import RunningCloud, running_local_cloud
 from scripts.stack import DeployedStack, StackError, deployed_local_stack
 from tests.support.prereq import require
 
@@ -35,6 +36,25 @@ def shared_data() -> Path:
         f"the shared dataset is not at {SHARED_DATA} (set SHARED_DATA_DIR to point at it)",
     )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def local_cloud() -> Iterator[RunningCloud]:
+    """One server for the session, on a free port with a temporary state dir; always stopped.
+
+    Shared by every test area that needs a plain local cloud (tests/localcloud, tests/scripts,
+    tests/monitor); each test creates what it needs under names of its own.
+    """
+    with running_local_cloud() as cloud:
+        yield cloud
+
+
+@pytest.fixture
+def local_cloud_env(local_cloud: RunningCloud, monkeypatch: pytest.MonkeyPatch) -> RunningCloud:
+    """This process's tools (ENV=local) find the session's server, as `make` would point them."""
+    for name, value in local_cloud.env().items():
+        monkeypatch.setenv(name, value)
+    return local_cloud
 
 
 @pytest.fixture(scope="session")

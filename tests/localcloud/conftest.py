@@ -1,13 +1,12 @@
-"""Fixtures for tests against a real local cloud server (reusable by the end-to-end tests)."""
+"""Fixtures of the local cloud's own tests; the session's `local_cloud` is tests/conftest.py's."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from localcloud.testing import RunningCloud, running_local_cloud
+from localcloud.testing import RunningCloud
 
 ASSUME_LAMBDA = json.dumps(
     {
@@ -24,24 +23,9 @@ ASSUME_LAMBDA = json.dumps(
 
 
 @pytest.fixture(scope="session")
-def local_cloud() -> Iterator[RunningCloud]:
-    """One server for the session, on a free port with a temporary state dir; always stopped."""
-    with running_local_cloud() as cloud:
-        yield cloud
-
-
-@pytest.fixture(scope="session")
 def lambda_role(local_cloud: RunningCloud) -> str:
     iam = local_cloud.client("iam")
     role: str = iam.create_role(
         RoleName="localcloud-test-lambda", AssumeRolePolicyDocument=ASSUME_LAMBDA
     )["Role"]["Arn"]
     return role
-
-
-@pytest.fixture
-def local_cloud_env(local_cloud: RunningCloud, monkeypatch: pytest.MonkeyPatch) -> RunningCloud:
-    """This process's tools (ENV=local) find the session's server, as `make` would point them."""
-    for name, value in local_cloud.env().items():
-        monkeypatch.setenv(name, value)
-    return local_cloud
