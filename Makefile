@@ -23,6 +23,10 @@ BENCH_ARGS  ?=
 SOAK_ARGS   ?=
 FRESH       ?= 0
 CAPTURE_DIR ?=
+STATUS      ?=
+SINCE       ?=
+LIMIT       ?=
+FORMAT      ?=
 AUTO_APPROVE ?= 0
 # localcloud/control.py DEFAULT_PORT; tests/infra/test_infra_layout.py checks that they agree.
 LOCAL_CLOUD_PORT ?= 4566
@@ -37,7 +41,7 @@ AWS_ENV := lc_env="$$($(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT))" && ev
 endif
 
 .PHONY: help venv test lint format package data upload train train-local evaluate \
-        init plan apply destroy local-up local-down local-status local-env classify monitor demo bench soak clean
+        init plan apply destroy local-up local-down local-status local-env classify results monitor demo bench soak clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -110,6 +114,10 @@ local-env: venv ## Print export lines for the local cloud's endpoint and key: ev
 classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, with ENV's state machine
 	@test -n "$(KEY)$(PREFIX)" || { echo "give KEY=test/bicycle_s_000513.png or PREFIX=test/" >&2; exit 2; }
 	$(AWS_ENV) $(PY) -m scripts.classify --env $(ENV) $(if $(KEY),--key '$(KEY)',--prefix '$(PREFIX)')
+
+# Silent (@): `make results FORMAT=csv > results.csv` writes only the CSV.
+results: venv ## List ENV's results table, newest first (STATUS=, SINCE=1h|7d|ISO time, LIMIT=, FORMAT=csv)
+	@$(AWS_ENV) $(PY) -m scripts.results --env $(ENV) $(if $(STATUS),--status '$(STATUS)') $(if $(SINCE),--since '$(SINCE)') $(if $(LIMIT),--limit '$(LIMIT)') $(if $(FORMAT),--format '$(FORMAT)')
 
 monitor: venv ## Monitoring report of ENV's endpoint data capture: build/monitor/report.html, summary.json
 	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
