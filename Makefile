@@ -23,6 +23,7 @@ BENCH_ARGS  ?=
 SOAK_ARGS   ?=
 FRESH       ?= 0
 CAPTURE_DIR ?=
+SOURCE      ?=
 STATUS      ?=
 SINCE       ?=
 LIMIT       ?=
@@ -119,8 +120,8 @@ classify: venv ## Classify KEY=<s3 key>, or every image under PREFIX=<prefix>, w
 results: venv ## List ENV's results table, newest first (STATUS=, SINCE=1h|7d|ISO time, LIMIT=, FORMAT=csv)
 	@$(AWS_ENV) $(PY) -m scripts.results --env $(ENV) $(if $(STATUS),--status '$(STATUS)') $(if $(SINCE),--since '$(SINCE)') $(if $(LIMIT),--limit '$(LIMIT)') $(if $(FORMAT),--format '$(FORMAT)')
 
-monitor: venv ## Monitoring report of ENV's endpoint data capture: build/monitor/report.html, summary.json
-	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
+monitor: venv ## Monitoring report of ENV's inferences (SOURCE=auto|capture|results): build/monitor/report.html, summary.json
+	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(SOURCE),--source '$(SOURCE)') $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
 
 demo: venv ## The whole pipeline on its own local cloud, with a summary (DATA=..., FRESH=1 redoes data and model)
 	$(PY) -m scripts.demo $(if $(DATA),--data '$(DATA)') $(if $(filter 1,$(FRESH)),--fresh)

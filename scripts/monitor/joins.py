@@ -16,7 +16,11 @@ from scripts.monitor.errors import MonitorError
 from scripts.monitor.records import CaptureRecord
 
 SUCCEEDED = "SUCCEEDED"
-FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED", "ERROR"})  # ERROR: classify.py's
+# Finished without failing: Step Functions' SUCCEEDED, and the results table's own statuses of an
+# execution that reached a decision (issue 12's contract).
+DECIDED_STATUSES = frozenset({SUCCEEDED, "classified", "needs_review"})
+# ERROR: classify.py's; failed: the results table's.
+FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED", "ERROR", "failed"})
 CAUSE_CHARS = 300
 
 
@@ -53,7 +57,7 @@ class OutcomeStats:
 
     @property
     def finished(self) -> int:
-        return self.statuses[SUCCEEDED] + sum(self.statuses[s] for s in FAILED_STATUSES)
+        return sum(self.statuses[s] for s in DECIDED_STATUSES) + self.failed
 
     @property
     def failed(self) -> int:

@@ -80,7 +80,7 @@ def decode_output(output: dict[str, Any]) -> tuple[float, ...]:
             raise MalformedRecordError(f"endpointOutput.data is not JSON: {data[:60]!r}") from None
     else:
         raise MalformedRecordError(f"endpointOutput.encoding {encoding or 'missing'!r} is unknown")
-    return _probabilities(values)
+    return probabilities_of(values)
 
 
 def input_data(endpoint_input: dict[str, Any]) -> str | None:
@@ -100,32 +100,29 @@ def decode_input(input_base64: str) -> bytes:
         raise MalformedRecordError("endpointInput.data is not valid base64") from None
 
 
-def parse_time(value: object) -> datetime:
+def parse_time(value: object, name: str = "eventMetadata.inferenceTime") -> datetime:
     if not isinstance(value, str):
-        raise MalformedRecordError("eventMetadata.inferenceTime is missing")
+        raise MalformedRecordError(f"{name} is missing")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise MalformedRecordError(
-            f"eventMetadata.inferenceTime {value[:40]!r} is not a time"
-        ) from None
+        raise MalformedRecordError(f"{name} {value[:40]!r} is not a time") from None
     # AWS writes UTC; a time without zone is taken as UTC rather than the reader's local time.
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _probabilities(values: Any) -> tuple[float, ...]:
+def probabilities_of(values: Any, name: str = "endpointOutput") -> tuple[float, ...]:
+    """One probability per class in CLASSES order, each in [0, 1]; `name` says where from."""
     if not isinstance(values, list) or len(values) != len(CLASSES):
         raise MalformedRecordError(
-            f"endpointOutput is not {len(CLASSES)} class probabilities: {str(values)[:60]}"
+            f"{name} is not {len(CLASSES)} class probabilities: {str(values)[:60]}"
         )
     try:
         probabilities = tuple(float(v) for v in values)
     except (TypeError, ValueError):
-        raise MalformedRecordError(
-            f"endpointOutput holds non-numbers: {str(values)[:60]}"
-        ) from None
+        raise MalformedRecordError(f"{name} holds non-numbers: {str(values)[:60]}") from None
     if not all(0.0 <= p <= 1.0 for p in probabilities):
-        raise MalformedRecordError(f"endpointOutput probabilities outside [0, 1]: {probabilities}")
+        raise MalformedRecordError(f"{name} probabilities outside [0, 1]: {probabilities}")
     return probabilities
 
 

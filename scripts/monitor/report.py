@@ -90,6 +90,13 @@ def render_html(summary: dict[str, Any], thumbnails: list[tuple[Thumbnail, str |
     if summary["records"]:
         parts += [_figures(summary), _hours(summary), _outcomes(summary), _joined(summary)]
         parts.append(_thumbnails(thumbnails, summary["threshold"]))
+    elif summary.get("source") == "results":
+        parts.append(
+            f"<p class=warn><strong>No inference results</strong> were found in "
+            f"<code>{_e(summary['capture_source'])}</code>. Classify images first "
+            "(<code>make classify</code>, or upload them to the bucket).</p>"
+        )
+        parts.append(_outcomes(summary))
     else:
         parts.append(
             f"<p class=warn><strong>No data capture records</strong> were found under "
@@ -103,9 +110,14 @@ def render_html(summary: dict[str, Any], thumbnails: list[tuple[Thumbnail, str |
 
 
 def _overview(summary: dict[str, Any]) -> str:
-    rows = [
-        ("Capture source", summary["capture_source"]),
-        ("Capture files", f"{summary['capture_files']:,}"),
+    if summary.get("source") == "results":  # a table: no capture files to count
+        rows = [("Results source", summary["capture_source"])]
+    else:
+        rows = [
+            ("Capture source", summary["capture_source"]),
+            ("Capture files", f"{summary['capture_files']:,}"),
+        ]
+    rows += [
         ("Inference records", f"{summary['records']:,}"),
         ("Threshold", f"{summary['threshold']:g} ({summary['threshold_source']})"),
         ("Below threshold", _count_share(summary["below_threshold"], summary["records"])),
@@ -186,6 +198,8 @@ def _outcomes(summary: dict[str, Any]) -> str:
 
 
 def _joined(summary: dict[str, Any]) -> str:
+    if summary.get("source") == "results":
+        return ""  # each record is its own workflow outcome: nothing to join
     joined = summary["joined"]
     statuses = ", ".join(f"{_e(k)}: {n:,}" for k, n in sorted(joined["by_status"].items()))
     agreement = joined["label_agreement"]

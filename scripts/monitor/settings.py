@@ -31,7 +31,7 @@ def terraform_outputs(env: str) -> dict[str, Any]:
         raise MonitorError(
             f"cannot read the Terraform outputs of infra/envs/{env} ({error}). For offline "
             "analysis pass --capture-dir; to skip Terraform pass --bucket, --capture-prefix and "
-            "--endpoint-name."
+            "--endpoint-name, or --results-table."
         ) from None
 
 
@@ -41,11 +41,16 @@ def resolve_target(
     capture_prefix: str | None,
     endpoint_name: str | None,
     state_machine_arn: str | None,
+    outputs: dict[str, Any] | None = None,
 ) -> tuple[Target, dict[str, Any]]:
-    """The target, and the Terraform outputs read for it (empty when the CLI gave everything)."""
-    outputs: dict[str, Any] = {}
-    if not (bucket and capture_prefix is not None and endpoint_name):
-        outputs = terraform_outputs(env)
+    """The target, and the Terraform outputs read for it (empty when the CLI gave everything).
+
+    `outputs`: the env's Terraform outputs when the caller has read them already.
+    """
+    if outputs is None:
+        outputs = {}
+        if not capture_flags_given(bucket, capture_prefix, endpoint_name):
+            outputs = terraform_outputs(env)
     uri_bucket, uri_prefix = None, None
     if outputs.get("data_capture_s3_uri"):
         uri_bucket, uri_prefix = parse_s3_uri(outputs["data_capture_s3_uri"])
@@ -79,6 +84,24 @@ def resolve_target(
         threshold_function=functions.get("filter_inferences"),
     )
     return target, outputs
+
+
+def capture_flags_given(
+    bucket: str | None, capture_prefix: str | None, endpoint_name: str | None
+) -> bool:
+    """The CLI says where the capture is: Terraform need not be read."""
+    return bool(bucket and capture_prefix is not None and endpoint_name)
+
+
+def resolve_results_table(env: str, given: str | None, outputs: dict[str, Any]) -> str:
+    """--results-table, else the Terraform output results_table_name."""
+    name = given or outputs.get("results_table_name")
+    if not isinstance(name, str) or not name:
+        raise MonitorError(
+            f"infra/envs/{env} has no output results_table_name: the results table is not "
+            f"deployed; run `make plan apply ENV={env}`, or pass --results-table"
+        )
+    return name
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:

@@ -1,13 +1,17 @@
-"""Where capture lines come from: a local folder or an S3 prefix, streamed one line at a time."""
+"""Where the report's records come from, streamed: the endpoint's data capture (a local folder
+or an S3 prefix, one line at a time), or the workflow's results table (one item at a time)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from scripts.monitor.errors import MonitorError
+from scripts.monitor.errors import MalformedRecordError, MonitorError
+from scripts.monitor.joins import Outcome, OutcomeStats
+from scripts.monitor.records import CaptureRecord, parse_line, parse_time, probabilities_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +27,28 @@ class Line:
         return f"{self.where}:{self.number}"
 
 
-class CaptureSource(Protocol):
-    description: str
+# Where one record was read, and the record or why it cannot be used.
+Entry = tuple[str, CaptureRecord | MalformedRecordError]
 
-    def lines(self) -> Iterator[Line]: ...
+
+class Source(Protocol):
+    description: str
+    kind: str  # "capture" or "results": what the report says it read
+
+    def entries(self) -> Iterator[Entry]: ...
 
     def file_count(self) -> int: ...
+
+
+def parse_lines(lines: Iterable[Line]) -> Iterator[Entry]:
+    """Each capture line's record, or the reason it is malformed; blank lines are no record."""
+    for line in lines:
+        if not line.data.strip():
+            continue  # a trailing blank line is not a record
+        try:
+            yield line.location, parse_line(line.data)
+        except MalformedRecordError as error:
+            yield line.location, error
 
 
 class DirectorySource:
@@ -42,7 +62,11 @@ class DirectorySource:
             )
         self.root = root
         self.description = str(root)
+        self.kind = "capture"
         self._files = 0
+
+    def entries(self) -> Iterator[Entry]:
+        return parse_lines(self.lines())
 
     def lines(self) -> Iterator[Line]:
         self._files = 0
@@ -63,7 +87,11 @@ class S3Source:
         self.s3, self.bucket = s3, bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.description = f"s3://{bucket}/{self.prefix}"
+        self.kind = "capture"
         self._files = 0
+
+    def entries(self) -> Iterator[Entry]:
+        return parse_lines(self.lines())
 
     def lines(self) -> Iterator[Line]:
         self._files = 0
@@ -99,3 +127,84 @@ class S3Source:
                 f"cannot reach S3 for {self.description} ({error}); for ENV=local start the "
                 "local cloud (make local-up), elsewhere check AWS_ENDPOINT_URL and credentials"
             ) from None
+
+
+class ResultsSource:
+    """Every item of the workflow's results table (issue 12), read through its status GSI.
+
+    A classified or needs_review item is one record: its inferences, label and finished_at (as
+    the inference time; no image is kept there, so the report has no thumbnails). Every item,
+    failed ones too, is one outcome in `outcomes`, filled as the items are read: the report's
+    share of executions that failed and why. For an endpoint without data capture (serverless).
+    """
+
+    def __init__(self, dynamodb: Any, table: str, page_size: int | None = None) -> None:
+        from scripts.results import DEFAULT_PAGE_SIZE
+
+        self.dynamodb, self.table = dynamodb, table
+        self.page_size = page_size or DEFAULT_PAGE_SIZE
+        self.description = f"DynamoDB table {table}"
+        self.kind = "results"
+        self.outcomes = OutcomeStats(source=f"results table {table}")
+        self._pages = 0
+
+    def entries(self) -> Iterator[Entry]:
+        from scripts.results import STATUSES, ResultsError, query_status
+
+        # Emptied in place: the report holds this object and writes it after the read.
+        self.outcomes.statuses.clear()
+        self.outcomes.errors.clear()
+        self.outcomes.causes.clear()
+        try:
+            for status in STATUSES:
+                for item in query_status(self.dynamodb, self.table, status, None, self.page_size):
+                    self.outcomes.add(result_outcome(item))
+                    if status == "failed":
+                        continue  # no inference to report: an outcome only
+                    where = f"dynamodb://{self.table}/{item.get('s3_key')}@{item.get('version')}"
+                    try:
+                        yield where, result_record(item)
+                    except MalformedRecordError as error:
+                        yield where, error
+        except ResultsError as error:
+            raise MonitorError(str(error)) from None
+
+    def file_count(self) -> int:
+        return 0  # a table has no files; the report does not show this count for results
+
+
+def result_record(item: dict[str, Any]) -> CaptureRecord:
+    """The inference an item of the results table records, as a capture record would have it."""
+    text = item.get("inferences")
+    if not isinstance(text, str):
+        raise MalformedRecordError("inferences is missing")
+    try:
+        values = json.loads(text)
+    except ValueError:
+        raise MalformedRecordError(f"inferences is not JSON: {text[:60]!r}") from None
+    probabilities = probabilities_of(values, "inferences")
+    return CaptureRecord(
+        time=parse_time(item.get("finished_at"), "finished_at"),
+        probabilities=probabilities,
+        label_index=probabilities.index(max(probabilities)),
+        input_base64=None,
+        event_id=None,
+        inference_id=None,
+    )
+
+
+def result_outcome(item: dict[str, Any]) -> Outcome:
+    confidence = item.get("confidence")
+    return Outcome(
+        status=str(item.get("status")),
+        key=_str(item.get("s3_key")),
+        label=_str(item.get("label")),
+        confidence=float(confidence) if confidence is not None else None,
+        error=_str(item.get("error")),
+        cause=_str(item.get("cause")),
+        execution_arn=_str(item.get("execution_arn")),
+    )
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
