@@ -27,6 +27,7 @@ from localcloud.plugin import LocalCloudContext, patch_attribute, require_moto_v
 PATCHED = {
     "moto.events.models.Rule": ["send_to_targets"],
     "moto.s3.notifications": ["_send_event_bridge_message"],
+    "moto.s3.responses.S3Response": ["get_bucket_notification"],
 }
 
 STATE_MACHINE_ARN = re.compile(r"^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w.-]+$")
@@ -615,6 +616,42 @@ def is_state_machine(arn: str) -> bool:
     return STATE_MACHINE_ARN.match(arn) is not None
 
 
+def _read_back_event_bridge_configuration() -> None:
+    """GetBucketNotificationConfiguration answers EventBridgeConfiguration once it is on.
+
+    moto 5.2.5 stores it (PutBucketNotificationConfiguration) but leaves it out of the answer,
+    so Terraform's aws_s3_bucket_notification reads eventbridge = false and plans it again on
+    every run. AWS answers an empty <EventBridgeConfiguration/> element:
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketNotificationConfiguration.html
+    """
+    from moto.s3.responses import S3Response
+
+    original: Callable[..., Any] = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: Any) -> Any:
+        response = original(self)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if config is None or config.event_bridge is None:
+            return response
+        status, headers, body = response
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if "<EventBridgeConfiguration" in text:
+            return response
+        closing = "</NotificationConfiguration>"
+        if closing in text:
+            text = text.replace(closing, "<EventBridgeConfiguration/>" + closing)
+        else:  # moto answered the empty form <NotificationConfiguration/>
+            text = re.sub(
+                r"<NotificationConfiguration([^>]*)/>",
+                r"<NotificationConfiguration\1><EventBridgeConfiguration/></NotificationConfiguration>",
+                text,
+            )
+        headers = {k: v for k, v in dict(headers).items() if k.lower() != "content-length"}
+        return status, headers, text.encode()
+
+    patch_attribute(S3Response, "get_bucket_notification", get_bucket_notification)
+
+
 def install(ctx: LocalCloudContext) -> None:
     require_moto_version()
     from moto.events import models as events_models
@@ -667,6 +704,7 @@ def install(ctx: LocalCloudContext) -> None:
 
     patch_attribute(events_models.Rule, "send_to_targets", send_to_targets)
     patch_attribute(notifications, "_send_event_bridge_message", send_event_bridge_message)
+    _read_back_event_bridge_configuration()
     log.info(
         "EventBridge rule targets deliver to Step Functions (retry base %.3gs, %s)",
         Backoff.from_env().base,

@@ -18,6 +18,7 @@ MOTO_VERSION = "5.2.5"
 PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.stepfunctions",
     "localcloud.eventbridge",
+    "localcloud.sqs",
     "localcloud.s3_policies",
     "localcloud.lambda_runtime",
     "localcloud.sagemaker_training",

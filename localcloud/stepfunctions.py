@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import threading
@@ -30,6 +31,8 @@ PATCHED = {
         "_validate_definition",
     ],
     "moto.stepfunctions.parser.asl (14 modules, _BOTO_CLIENT_USERS)": ["boto_client_for"],
+    "moto.stepfunctions.parser.backend.execution_worker": ["ExecutionData"],
+    "moto.stepfunctions.parser.asl.component.state.state": ["StateData"],
 }
 
 
@@ -155,6 +158,54 @@ def _patch_interpreter(ctx: LocalCloudContext) -> None:
         StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_on_create)
     )
     _sign_interpreter_calls(ctx)
+    _context_object_times_as_aws_writes_them()
+
+
+def aws_timestamp(value: Any) -> Any:
+    """A context-object time as Step Functions gives it: ISO 8601, milliseconds, UTC, "Z".
+
+    https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html shows
+    "StartTime": "2019-03-26T20:14:13.192Z" and "EnteredTime": "2019-03-26T20:14:13.192Z".
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        utc = value.astimezone(datetime.UTC)
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return value
+
+
+def _context_object_times_as_aws_writes_them() -> None:
+    """$$.Execution.StartTime and $$.State.EnteredTime as strings in AWS's format.
+
+    moto 5.2.5 puts the execution's start in the context object as a datetime, so any state that
+    passes $$.Execution.StartTime to a service integration fails with "Object of type datetime
+    is not JSON serializable"; $$.State.EnteredTime is isoformat() (microseconds, +00:00).
+    """
+    import importlib
+
+    worker = importlib.import_module("moto.stepfunctions.parser.backend.execution_worker")
+    state = importlib.import_module("moto.stepfunctions.parser.asl.component.state.state")
+    execution_data: Callable[..., Any] = worker.ExecutionData
+    state_data: Callable[..., Any] = state.StateData
+
+    def execution_data_with_aws_time(**fields: Any) -> Any:
+        if "StartTime" in fields:
+            fields["StartTime"] = aws_timestamp(fields["StartTime"])
+        return execution_data(**fields)
+
+    def state_data_with_aws_time(**fields: Any) -> Any:
+        if "EnteredTime" in fields:
+            fields["EnteredTime"] = aws_timestamp(fields["EnteredTime"])
+        return state_data(**fields)
+
+    patch_attribute(worker, "ExecutionData", execution_data_with_aws_time)
+    patch_attribute(state, "StateData", state_data_with_aws_time)
 
 
 # Every module of moto 5.2.5's interpreter that imported boto_client_for by name (found with

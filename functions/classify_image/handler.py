@@ -142,7 +142,9 @@ def _endpoint_error(exc: ClientError, *, endpoint: str, source: str) -> Exceptio
     """The named error for `exc`, or None to let it through (e.g. AccessDenied: fix IAM)."""
     code, message, status = aws.error_code(exc), aws.error_message(exc), aws.http_status(exc)
     detail = f"{code}: {message}" if message else code
-    if code == "ValidationException" and "not found" in message.lower():
+    # InvokeEndpoint answers a missing endpoint with ValidationError ("Endpoint x of account y
+    # not found."): https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html
+    if code in {"ValidationError", "ValidationException"} and "not found" in message.lower():
         return EndpointNotFound(
             f"endpoint {endpoint!r} does not exist (classifying {source}); deploy it or fix "
             f"ENDPOINT_NAME ({detail})"

@@ -122,9 +122,14 @@ def test_model_4xx_means_the_image_was_rejected(classify: ModuleType, stubber: S
         classify.lambda_handler(load_event(EVENT), FakeContext())
 
 
-def test_missing_endpoint_is_endpoint_not_found(classify: ModuleType, stubber: Stubber) -> None:
+# SageMaker Runtime's code is ValidationError (its API reference); the SDKs' docs also say
+# ValidationException, so both are recognised.
+@pytest.mark.parametrize("code", ["ValidationError", "ValidationException"])
+def test_missing_endpoint_is_endpoint_not_found(
+    classify: ModuleType, stubber: Stubber, code: str
+) -> None:
     message = f"Endpoint {ENDPOINT} of account 123456789012 not found."
-    fail(stubber, "ValidationException", message, 400)
+    fail(stubber, code, message, 400)
     with pytest.raises(EndpointNotFound, match="ENDPOINT_NAME"):
         classify.lambda_handler(load_event(EVENT), FakeContext())
 

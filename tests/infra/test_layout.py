@@ -26,10 +26,14 @@ TOOLING_VARIABLES = {"functions_build_dir", "model_data_url"}
 PROVIDER_VARIABLES = {"local": {"local_cloud_endpoint"}}
 # Values validated outside the five concern modules: only those the stack or a root owns.
 OWN_VALIDATIONS = {
-    "infra/modules/stack": {"environment", "project"},
+    # incoming_prefix: the one check relating two values (serializeImageData must be allowed to
+    # read what the trigger starts it for); its own format is the ingest module's.
+    "infra/modules/stack": {"environment", "project", "incoming_prefix"},
     "infra/envs/local": {"local_cloud_endpoint"},
 }
 CONCERN_MODULES = tuple(m for m in MODULES if m != "stack")
+# The modules the roots called themselves before infra/modules/stack existed (e195b51).
+ONCE_CALLED = ("storage", "functions", "model_endpoint", "workflow", "monitoring")
 MODULE_CALL = re.compile(r'^module "(\w+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
 MOVED = re.compile(r"^moved \{\n\s+from = (\S+)\n\s+to\s+= (\S+)\n\}", re.MULTILINE)
 BLOCK = re.compile(r'^(variable|output) "([\w-]+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
@@ -172,7 +176,8 @@ def test_root_moves_the_modules_it_once_called_into_the_stack(root: str) -> None
     stack_calls = {n for n, _ in MODULE_CALL.findall((INFRA / "modules/stack/main.tf").read_text())}
     assert stack_calls == set(CONCERN_MODULES)
     moves = MOVED.findall((INFRA / "envs" / root / "moved.tf").read_text())
-    assert sorted(moves) == sorted((f"module.{n}", f"module.stack.module.{n}") for n in stack_calls)
+    # results and ingest came after the stack: no state ever had them at the top.
+    assert sorted(moves) == sorted((f"module.{n}", f"module.stack.module.{n}") for n in ONCE_CALLED)
 
 
 @pytest.mark.parametrize("root", ROOTS)

@@ -19,7 +19,6 @@ module "stack" {
   model_latency_alarm_threshold_ms = var.model_latency_alarm_threshold_ms
   functions_build_dir              = var.functions_build_dir
   model_data_url                   = var.model_data_url
-  incoming_prefix                  = var.incoming_prefix
   results_deletion_protection      = var.results_deletion_protection
   needs_review_share_threshold     = var.needs_review_share_threshold
 }

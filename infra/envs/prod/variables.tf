@@ -85,12 +85,6 @@ variable "model_data_url" {
   default     = null
 }
 
-variable "incoming_prefix" {
-  description = "Key prefix (with its trailing slash) under which a new object starts the workflow (ingest)."
-  type        = string
-  default     = "incoming/"
-}
-
 variable "results_deletion_protection" {
   description = "Refuse to delete the results table, even by `terraform destroy` (results)."
   type        = bool

@@ -133,7 +133,7 @@ variable "endpoint_arn" {
 }
 
 variable "threshold" {
-  description = "Confidence filterInferences requires (THRESHOLD); below it the execution fails with ThresholdConfidenceNotMet."
+  description = "Confidence filterInferences requires (THRESHOLD); below it filterInferences raises ThresholdConfidenceNotMet and the workflow records needs_review."
   type        = number
   default     = 0.93
 

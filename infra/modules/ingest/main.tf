@@ -62,11 +62,11 @@ resource "aws_cloudwatch_event_target" "this" {
   }
 
   dead_letter_config {
-    arn = aws_sqs_queue.dlq.arn
+    arn = aws_sqs_queue.this.arn
   }
 }
 
-resource "aws_sqs_queue" "dlq" {
+resource "aws_sqs_queue" "this" {
   name                      = local.dlq_name
   kms_master_key_id         = var.kms_key_arn
   message_retention_seconds = 1209600 # 14 days, SQS's maximum: time to notice the alarm and re-run.
@@ -78,7 +78,7 @@ data "aws_iam_policy_document" "dlq" {
   statement {
     sid       = "TheIngestRuleDeadLetters"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.this.arn]
 
     principals {
       type        = "Service"
@@ -93,7 +93,7 @@ data "aws_iam_policy_document" "dlq" {
   }
 }
 
-resource "aws_sqs_queue_policy" "dlq" {
-  queue_url = aws_sqs_queue.dlq.id
+resource "aws_sqs_queue_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
   policy    = data.aws_iam_policy_document.dlq.json
 }

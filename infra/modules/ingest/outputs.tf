@@ -10,17 +10,17 @@ output "rule_arn" {
 
 output "dlq_url" {
   description = "URL of the dead-letter queue of events whose workflow could not be started."
-  value       = aws_sqs_queue.dlq.id
+  value       = aws_sqs_queue.this.id
 }
 
 output "dlq_arn" {
   description = "ARN of the ingest dead-letter queue."
-  value       = aws_sqs_queue.dlq.arn
+  value       = aws_sqs_queue.this.arn
 }
 
 output "dlq_name" {
   description = "Name of the ingest dead-letter queue."
-  value       = aws_sqs_queue.dlq.name
+  value       = aws_sqs_queue.this.name
 }
 
 output "incoming_prefix" {

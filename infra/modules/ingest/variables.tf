@@ -57,6 +57,11 @@ variable "state_machine_name" {
 variable "kms_key_arn" {
   description = "Customer managed key that encrypts the dead-letter queue (its policy must let the rule use it)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
 }
 
 variable "maximum_event_age_seconds" {

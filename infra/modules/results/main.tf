@@ -125,7 +125,7 @@ resource "aws_sqs_queue" "review" {
   name                              = local.review_queue_name
   kms_master_key_id                 = aws_kms_key.this.arn
   kms_data_key_reuse_period_seconds = 300
-  message_retention_seconds         = var.review_retention_seconds
+  message_retention_seconds         = var.review_message_max_age_seconds
   visibility_timeout_seconds        = var.review_visibility_timeout_seconds
 
   redrive_policy = jsonencode({
@@ -134,13 +134,4 @@ resource "aws_sqs_queue" "review" {
   })
 
   tags = var.tags
-}
-
-resource "aws_sqs_queue_redrive_allow_policy" "review_dlq" {
-  queue_url = aws_sqs_queue.review_dlq.id
-
-  redrive_allow_policy = jsonencode({
-    redrivePermission = "byQueue"
-    sourceQueueArns   = [aws_sqs_queue.review.arn]
-  })
 }

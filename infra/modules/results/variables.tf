@@ -46,14 +46,14 @@ variable "key_deletion_window_days" {
   }
 }
 
-variable "review_retention_seconds" {
+variable "review_message_max_age_seconds" {
   description = "How long an unreviewed message stays in the review queue (60 s to 14 days)."
   type        = number
   default     = 1209600
 
   validation {
-    condition     = var.review_retention_seconds >= 60 && var.review_retention_seconds <= 1209600
-    error_message = "review_retention_seconds must be between 60 and 1209600 (14 days)."
+    condition     = var.review_message_max_age_seconds >= 60 && var.review_message_max_age_seconds <= 1209600
+    error_message = "review_message_max_age_seconds must be between 60 and 1209600 (14 days)."
   }
 }
 

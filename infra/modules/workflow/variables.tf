@@ -71,11 +71,22 @@ variable "review_queue_arn" {
 variable "kms_key_arn" {
   description = "Customer managed key of the table and the review queue."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
 }
 
 variable "threshold" {
-  description = "Confidence threshold filterInferences applies; recorded with every answer (validated by functions)."
+  description = "Confidence threshold filterInferences applies; recorded with every answer and in each review message."
   type        = number
+
+  # The same rule and message as the functions module's: the template renders it as a number.
+  validation {
+    condition     = var.threshold > 0 && var.threshold <= 1
+    error_message = "threshold must be in (0, 1]."
+  }
 }
 
 variable "model_name" {

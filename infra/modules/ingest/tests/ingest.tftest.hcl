@@ -82,13 +82,13 @@ run "target_starts_the_workflow_with_its_input" {
     condition = (
       aws_cloudwatch_event_target.this.retry_policy[0].maximum_retry_attempts == 24 &&
       aws_cloudwatch_event_target.this.retry_policy[0].maximum_event_age_in_seconds == 3600 &&
-      aws_cloudwatch_event_target.this.dead_letter_config[0].arn == aws_sqs_queue.dlq.arn
+      aws_cloudwatch_event_target.this.dead_letter_config[0].arn == aws_sqs_queue.this.arn
     )
     error_message = "A start that keeps failing is retried, then dead-lettered."
   }
 
   assert {
-    condition     = aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn
+    condition     = aws_sqs_queue.this.kms_master_key_id == var.kms_key_arn
     error_message = "The dead-letter queue is encrypted with the service's key."
   }
 }
