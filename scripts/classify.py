@@ -182,9 +182,14 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 
 def outcome(described: dict[str, Any]) -> dict[str, Any]:
-    """status, label, confidence, error and cause of a finished execution."""
+    """status, result, label, confidence, error and cause of a finished execution.
+
+    `result` is the workflow's answer (classified, needs_review, or duplicate when another
+    execution already recorded this version); a FAILED execution's result is failed.
+    """
     found: dict[str, Any] = {
         "status": described["status"],
+        "result": "failed" if described["status"] in TERMINAL else None,
         "label": None,
         "confidence": None,
         "error": described.get("error"),
@@ -195,8 +200,21 @@ def outcome(described: dict[str, Any]) -> dict[str, Any]:
         body = output.get("body", output) if isinstance(output, dict) else {}
         if isinstance(body, str):  # the original course returned a JSON string body
             body = json.loads(body)
+        found["result"] = body.get("status", "classified")
         found["label"], found["confidence"] = body.get("label"), body.get("confidence")
     return found
+
+
+def object_version(s3: Any, bucket: str, key: str) -> str:
+    """The object's current version id, which the workflow reads and records ("null" when the
+    bucket never had versioning, as S3 names that version)."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as error:
+        if str(error.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}:
+            raise ClassifyError(f"s3://{bucket}/{key} does not exist") from None
+        raise
+    return str(head.get("VersionId") or "null")
 
 
 class ResultsFile:
@@ -267,8 +285,11 @@ def classify_key(
     timeout: float,
     stop: BatchStop | None = None,
     resume: bool = False,
+    s3: Any = None,
 ) -> dict[str, Any]:
     """Run (or, when resuming, re-attach to) the execution for one key; returns its record.
+
+    The workflow classifies the object's current version, which `s3` looks up (HeadObject).
 
     When the cloud goes away the record is UNFINISHED (never ERROR: the image did nothing
     wrong), stop is tripped so the rest of the batch stops too, and the next run resumes it.
@@ -292,8 +313,12 @@ def classify_key(
         return record
     if results:
         results.append(record)
-    event = json.dumps({"image_data": "", "s3_bucket": target.bucket, "s3_key": key})
     try:
+        version = object_version(s3, target.bucket, key)
+        record["version"] = version
+        event = json.dumps(
+            {"image_data": "", "s3_bucket": target.bucket, "s3_key": key, "s3_version": version}
+        )
         # An unfinished image of an earlier run: follow its execution if this cloud still has
         # it, never start another. A restarted cloud has forgotten it, so the name is free and
         # the one execution that image will have there starts under the same attempt number.
@@ -397,12 +422,14 @@ def run_batch(
                 classify_key,
                 *(sfn, target, key, attempt, results, timeout, stop),
                 resume=int(previous.get(key, {}).get("attempt", 0)) == attempt,
+                s3=s3,
             )
             for key, attempt in todo
         ]
         for future in as_completed(futures):
             bar.update()
-            bar.set_postfix_str(future.result()["status"])
+            record = future.result()
+            bar.set_postfix_str(record.get("result") or record["status"])
     latest = results.latest()
     if stop.is_set():
         unfinished = [key for key in keys if latest.get(key, {}).get("status") not in TERMINAL]
@@ -412,7 +439,10 @@ def run_batch(
 
 def describe(record: dict[str, Any]) -> str:
     if record["status"] == "SUCCEEDED":
-        return f"{record['key']}: {record['label']} (confidence {record['confidence']})"
+        result = record.get("result") or "classified"
+        if result == "duplicate":
+            return f"{record['key']}: already recorded (another execution classified this version)"
+        return f"{record['key']}: {result} {record['label']} (confidence {record['confidence']})"
     cause = record["cause"]
     with contextlib.suppress(TypeError, ValueError, AttributeError):
         cause = json.loads(cause).get("errorMessage", cause)  # a Lambda error's payload
@@ -443,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         sfn, s3 = make_clients(args.env, args.endpoint_url, args.concurrency)
         if args.key:
             attempt = int(time.time())  # a single run is always a fresh execution
-            record = classify_key(sfn, target, args.key, attempt, None, args.timeout)
+            record = classify_key(sfn, target, args.key, attempt, None, args.timeout, s3=s3)
             print(describe(record))
             if record["status"] == UNFINISHED:
                 print(
@@ -470,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), f"-> {args.results}")
+    print("The results table holds each image's answer: make results ENV=" + args.env)
     unfinished = counts.get(ERROR) or counts.get(STARTED) or counts.get(UNFINISHED)
     return 1 if unfinished else 0
 

@@ -267,7 +267,7 @@ def run_once(stack: Any, result: RunResult, keys: list[str], images: dict[str, P
         records = []
         with ThreadPoolExecutor(CONCURRENCY) as pool:
             futures = [
-                pool.submit(classify_key, sfn, target, key, number, None, EXECUTION_TIMEOUT)
+                pool.submit(classify_key, sfn, target, key, number, None, EXECUTION_TIMEOUT, s3=s3)
                 for key in keys
             ]
             for future in as_completed(futures, timeout=bounded("executions", began)):

@@ -150,7 +150,7 @@ def test_single_key_prints_the_outcome(
     argv = ["--key", KEYS[0], "--state-machine-arn", target.state_machine_arn,
             "--bucket", target.bucket, "--endpoint-url", local_cloud.endpoint_url]  # fmt: skip
     assert classify.main(argv) == 0
-    assert "bicycle (confidence 0.97)" in capsys.readouterr().out
+    assert "classified bicycle (confidence 0.97)" in capsys.readouterr().out
     argv[1] = KEYS[2]
     assert classify.main(argv) == 1
     assert "FAILED ThresholdConfidenceNotMet" in capsys.readouterr().out
