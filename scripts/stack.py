@@ -329,6 +329,9 @@ def remaining_resources(
         "functions": stack.client("lambda").list_functions()["Functions"],
         "buckets": [bucket for bucket in buckets if bucket["Name"] not in keep_buckets],
         "endpoints": stack.client("sagemaker").list_endpoints()["Endpoints"],
+        "tables": stack.client("dynamodb").list_tables()["TableNames"],
+        "queues": stack.client("sqs").list_queues().get("QueueUrls", []),
+        "rules": stack.client("events").list_rules()["Rules"],
     }
     return {kind: items for kind, items in leftovers.items() if items}
 
@@ -400,15 +403,33 @@ class Execution:
         return [event["taskFailedEventDetails"]["error"] for event in self.of_type("TaskFailed")]
 
 
-def execute(stack: DeployedStack, key: str, timeout: float = 180) -> Execution:
-    """One execution of the deployed state machine on s3://<bucket>/<key>, waited for."""
-    from scripts.classify import wait_for
+def new_version(stack: DeployedStack, key: str) -> str:
+    """Write the object's bytes again: a new version (the bucket is versioned), no event (only
+    incoming/ triggers the workflow), so the next execution has no result recorded yet."""
+    s3 = stack.client("s3")
+    body = s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read()
+    return str(s3.put_object(Bucket=stack.bucket, Key=key, Body=body)["VersionId"])
+
+
+def execute(
+    stack: DeployedStack, key: str, timeout: float = 180, *, fresh: bool = True
+) -> Execution:
+    """One execution of the deployed state machine on s3://<bucket>/<key>, waited for.
+
+    fresh: run it on a new version of the object, so that it records its own item instead of
+    finding an earlier execution's (the workflow writes one item per object version).
+    """
+    from scripts.classify import object_version, wait_for
 
     sfn = stack.client("stepfunctions")
+    version = (
+        new_version(stack, key) if fresh else object_version(stack.client("s3"), stack.bucket, key)
+    )
+    event = {"image_data": "", "s3_bucket": stack.bucket, "s3_key": key, "s3_version": version}
     started = sfn.start_execution(
         stateMachineArn=stack.state_machine_arn,
         name=f"e2e-{uuid.uuid4().hex[:16]}",
-        input=json.dumps({"image_data": "", "s3_bucket": stack.bucket, "s3_key": key}),
+        input=json.dumps(event),
     )
     described = wait_for(sfn, started["executionArn"], timeout)
     events: list[dict[str, Any]] = []

@@ -36,11 +36,11 @@ def test_a_threshold_applied_by_terraform_changes_what_the_workflow_lets_through
         environment = lambdas.get_function_configuration(FunctionName=function)["Environment"]
         assert float(environment["Variables"]["THRESHOLD"]) == pytest.approx(high)
         after = execute(deployed_stack, key)
-        assert after.status == "FAILED", after.described
-        assert after.described["error"] == "ThresholdConfidenceNotMet"
-        assert "below" in after.described["cause"], after.described["cause"]
+        # Unsure is not a fault: recorded as needs_review, and the execution succeeds.
+        assert after.status == "SUCCEEDED", after.described
+        assert after.output["status"] == "needs_review", after.output
         assert after.task_errors() == ["ThresholdConfidenceNotMet"]
-        assert after.of_type("FailStateEntered"), "the Catch path ends in the Fail state"
+        assert not after.of_type("FailStateEntered")
     finally:
         deployed_stack.apply()
     restored = execute(deployed_stack, key)

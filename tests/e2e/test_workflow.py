@@ -55,17 +55,22 @@ def some_of_each_class(classes: dict[str, str], per_class: int) -> list[str]:
     ]
 
 
-def test_the_original_projects_test_event_succeeds(deployed_stack: DeployedStack) -> None:
-    # execute() sends {"image_data": "", "s3_bucket": <bucket>, "s3_key": key}: the event
-    # of the original project, which keeps working (README, Lambda functions).
+def test_the_original_projects_test_event_with_a_version_succeeds(
+    deployed_stack: DeployedStack,
+) -> None:
+    # The original project's event, plus the object's version id the ingest rule adds.
     run = execute(deployed_stack, ORIGINAL_TEST_KEY)
     assert run.status == "SUCCEEDED", run.described
-    assert json.loads(run.described["input"]) == {
+    sent = json.loads(run.described["input"])
+    assert sent == {
         "image_data": "",
         "s3_bucket": deployed_stack.bucket,
         "s3_key": "test/bicycle_s_000513.png",
+        "s3_version": sent["s3_version"],
     }
     assert run.output["s3_key"] == ORIGINAL_TEST_KEY
+    assert run.output["s3_version"] == sent["s3_version"]
+    assert run.output["status"] in {"classified", "needs_review"}
     assert run.output["label"] in CLASSES
 
 
@@ -77,17 +82,20 @@ def test_executions_succeed_with_the_endpoints_own_answer(
         assert run.status == "SUCCEEDED", (key, run.described)
         label, confidence = run.output["label"], run.output["confidence"]
         # The same serialized image the workflow sent, straight to the endpoint.
-        png = base64.b64decode(run.state_output("SerializeImageData")["image_data"])
+        png = base64.b64decode(run.state_output("SerializeImageData")["step"]["image_data"])
         probabilities = endpoint_answer(deployed_stack, png)
         assert len(probabilities) == len(CLASSES)
         assert label == CLASSES[probabilities.index(max(probabilities))], (key, probabilities)
         assert confidence == pytest.approx(max(probabilities), abs=1e-6)
-        assert run.state_output("ClassifyImage")["inferences"] == pytest.approx(probabilities)
-        assert len(run.of_type("TaskScheduled")) == 3  # one try of each task
+        classified = run.state_output("ClassifyImage")
+        assert classified["step"]["inferences"] == pytest.approx(probabilities)
+        assert "image_data" not in json.dumps(classified), "the image stops at ClassifyImage"
+        # One try of each function, then one write of the result.
+        assert len(run.of_type("TaskScheduled")) == 4
 
 
 def test_a_non_image_ends_in_invalid_image(deployed_stack: DeployedStack) -> None:
-    key = "incoming/e2e/not-an-image.png"
+    key = "e2e/not-an-image.png"  # outside incoming/: only this test's execution reads it
     deployed_stack.client("s3").put_object(
         Bucket=deployed_stack.bucket, Key=key, Body=b"plain text wearing a .png name\n"
     )
@@ -96,7 +104,7 @@ def test_a_non_image_ends_in_invalid_image(deployed_stack: DeployedStack) -> Non
     assert run.described["error"] == "InvalidImage"
     assert key in run.described["cause"]
     assert run.task_errors() == ["InvalidImage"]
-    assert len(run.of_type("TaskScheduled")) == 1  # bad input is not retried
+    assert len(run.of_type("TaskScheduled")) == 2  # not retried; the failure is recorded
     assert run.of_type("FailStateEntered"), "the Catch path ends in the Fail state"
 
 
@@ -112,7 +120,7 @@ def test_endpoint_throttling_is_retried_by_the_workflow(
     assert run.status == "SUCCEEDED", run.described
     assert run.task_errors() == ["EndpointUnavailable"]
     scheduled: list[dict[str, Any]] = run.of_type("TaskScheduled")
-    assert len(scheduled) == 4, "serialize, classify twice (Retry), filter"
+    assert len(scheduled) == 5, "serialize, classify twice (Retry), filter, the result"
     assert run.output["label"] in CLASSES
 
 

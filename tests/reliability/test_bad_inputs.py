@@ -62,8 +62,23 @@ def _real_image(stack: DeployedStack) -> bytes:
     return first.read_bytes()
 
 
+def _version(stack: DeployedStack, key: str) -> str:
+    """The object's current version id; "null" (S3's name for no version) when it is absent."""
+    s3 = stack.client("s3")
+    try:
+        head = s3.head_object(Bucket=stack.bucket, Key=key)
+    except s3.exceptions.ClientError:  # a missing object is one of the cases
+        return "null"
+    return str(head.get("VersionId") or "null")
+
+
 def _event(stack: DeployedStack, key: str) -> dict[str, Any]:
-    return {"image_data": "", "s3_bucket": stack.bucket, "s3_key": key}
+    return {
+        "image_data": "",
+        "s3_bucket": stack.bucket,
+        "s3_key": key,
+        "s3_version": _version(stack, key),
+    }
 
 
 CASES = (
@@ -76,6 +91,7 @@ CASES = (
             "image_data": "",
             "s3_bucket": "no-such-bucket-rel",
             "s3_key": key,
+            "s3_version": "null",
         },
     ),
     Case("zero_byte_object", "InvalidImage", body=lambda _: b"", key=PREFIX + "empty.png"),
@@ -172,9 +188,11 @@ def test_each_bad_input_ends_as_expected(case: Case, outcomes: dict[str, dict[st
         assert record["label"] in CLASSES
         assert record["s3_key"] == case.key
     else:
-        # A named error from the Lambda, not retried (bad input never heals), with a cause that
-        # names what was wrong.
-        assert record["task_errors"] == [case.expected], record
+        # A named error, not retried (bad input never heals), with a cause that names what was
+        # wrong: from the Lambda, or, for an event that is not the workflow's, from its first
+        # state before any work.
+        expected_task_errors = [] if case.name == "event_without_s3_key" else [case.expected]
+        assert record["task_errors"] == expected_task_errors, record
         assert record["cause"], record
 
 

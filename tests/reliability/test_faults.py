@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import pytest
 
 from common import aws
 from localcloud.testing import zip_of
-from scripts.stack import REPO_ROOT, DeployedStack
+from scripts.stack import REPO_ROOT, DeployedStack, new_version
 from tests.support.reliability_kit import finish, run_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -44,7 +45,27 @@ def test_key(deployed_stack: DeployedStack) -> str:
 
 
 def _event(stack: DeployedStack, key: str) -> dict[str, str]:
-    return {"image_data": "", "s3_bucket": stack.bucket, "s3_key": key}
+    """The workflow's input on a new version of the object, so each run records its own item."""
+    version = new_version(stack, key)
+    return {"image_data": "", "s3_bucket": stack.bucket, "s3_key": key, "s3_version": version}
+
+
+def invocations(stack: DeployedStack) -> float:
+    """InvokeEndpoint calls the endpoint has counted (AWS/SageMaker Invocations, all time)."""
+    now = datetime.datetime.now(datetime.UTC)
+    answer = stack.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName="Invocations",
+        Dimensions=[
+            {"Name": "EndpointName", "Value": stack.endpoint_name},
+            {"Name": "VariantName", "Value": "AllTraffic"},
+        ],
+        StartTime=now - datetime.timedelta(days=1),
+        EndTime=now + datetime.timedelta(hours=1),
+        Period=86400,
+        Statistics=["Sum"],
+    )
+    return float(sum(point["Sum"] for point in answer["Datapoints"]))
 
 
 def test_endpoint_throttling_is_retried_with_backoff_then_succeeds(
@@ -58,7 +79,7 @@ def test_endpoint_throttling_is_retried_with_backoff_then_succeeds(
         deployed_stack.clear_faults()
     assert run.status == "SUCCEEDED", run.described
     assert run.task_errors() == ["EndpointUnavailable", "EndpointUnavailable"]
-    assert len(run.of_type("TaskScheduled")) == 1 + 3 + 1, "serialize, classify x3, filter"
+    assert len(run.of_type("TaskScheduled")) == 1 + 3 + 1 + 1, "serialize, classify x3, filter, put"
     failed, retried = (
         [event["timestamp"] for event in run.events if event["type"] == kind]
         for kind in ("TaskFailed", "TaskScheduled")
@@ -71,11 +92,16 @@ def test_endpoint_throttling_is_retried_with_backoff_then_succeeds(
 def test_endpoint_down_ends_in_endpoint_unavailable_after_the_workflows_retries(
     deployed_stack: DeployedStack, test_key: str
 ) -> None:
+    event = _event(deployed_stack, test_key)
+    before = invocations(deployed_stack)
     deployed_stack.inject_fault("unavailable", 10 * WORKFLOW_ATTEMPTS * CLIENT_ATTEMPTS)
     try:
-        run = run_event(deployed_stack, _event(deployed_stack, test_key), timeout=300)
+        run = run_event(deployed_stack, event, timeout=300)
     finally:
         deployed_stack.clear_faults()
+    calls = invocations(deployed_stack) - before
+    # The issue's budget: client retries x workflow retries, at most 6 calls for one image.
+    assert calls == CLIENT_ATTEMPTS * WORKFLOW_ATTEMPTS <= aws.INVOKE_ENDPOINT_BUDGET == 6, calls
     assert run.status == "FAILED", run.described
     assert run.described["error"] == "EndpointUnavailable"
     assert "unavailable" in run.described["cause"].lower(), run.described["cause"]
@@ -104,18 +130,12 @@ def slow_workflow(deployed_stack: DeployedStack) -> Iterator[tuple[str, str]]:
         Code={"ZipFile": zip_of({"handler.py": SLEEPER})},
         Timeout=1,
     )["FunctionArn"]
-    definition = TEMPLATE.read_text(encoding="utf-8")
-    arns = {
-        "serialize_image_data_arn": sleeper,
-        **{
-            f"{role}_arn": lambdas.get_function_configuration(FunctionName=function)["FunctionArn"]
-            for role, function in deployed_stack.function_names.items()
-            if role != "serialize_image_data"
-        },
-    }
-    for placeholder, arn in arns.items():
-        definition = definition.replace("${" + placeholder + "}", arn)
-    role = sfn.describe_state_machine(stateMachineArn=deployed_stack.state_machine_arn)["roleArn"]
+    # The deployed definition (rendered by Terraform), with the sleeper as its first function.
+    deployed = sfn.describe_state_machine(stateMachineArn=deployed_stack.state_machine_arn)
+    parsed = json.loads(deployed["definition"])
+    parsed["States"]["SerializeImageData"]["Parameters"]["FunctionName"] = sleeper
+    definition = json.dumps(parsed)
+    role = deployed["roleArn"]
     machine = sfn.create_state_machine(
         name=f"rel-timeout-{suffix}", definition=definition, roleArn=role
     )["stateMachineArn"]
@@ -141,7 +161,13 @@ def test_a_lambda_timeout_is_caught_and_ends_the_execution_with_its_error(
     assert "timed out after 1.00 seconds" in run.described["cause"], run.described["cause"]
     assert run.task_errors() == ["Sandbox.Timedout"], "a timeout is not in the Retry list"
     assert run.of_type("FailStateEntered"), "the Catch path ends in ClassificationFailed"
-    assert not run.of_type("TaskSucceeded")
+    lambda_successes = [
+        event
+        for event in run.of_type("TaskSucceeded")
+        if event["taskSucceededEventDetails"]["resourceType"] == "lambda"
+    ]
+    assert not lambda_successes, "no function got past the timeout"
+    assert run.state_output("RecordFailure")["step"]["Error"] == "Sandbox.Timedout"
 
 
 def test_the_timed_out_worker_does_not_poison_the_next_invocation(

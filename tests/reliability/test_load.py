@@ -39,6 +39,10 @@ def test_a_thousand_executions_are_all_accounted_for_without_leaks(
         Bucket=deployed_stack.bucket, Prefix="test/"
     )
     keys = sorted(item["Key"] for item in listed["Contents"])
+    s3 = deployed_stack.client("s3")
+    versions = {
+        key: s3.head_object(Bucket=deployed_stack.bucket, Key=key)["VersionId"] for key in keys
+    }
     run_id = uuid.uuid4().hex[:8]
 
     def one(index: int) -> str:
@@ -46,6 +50,7 @@ def test_a_thousand_executions_are_all_accounted_for_without_leaks(
             "image_data": "",
             "s3_bucket": deployed_stack.bucket,
             "s3_key": keys[index % len(keys)],
+            "s3_version": versions[keys[index % len(keys)]],
         }
         started = sfn.start_execution(
             stateMachineArn=deployed_stack.state_machine_arn,
