@@ -62,7 +62,7 @@ def upload(stack: DeployedStack, key: str, body: bytes) -> str:
     return str(stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=body)["VersionId"])
 
 
-def test_image(stack: DeployedStack, index: int = 0) -> bytes:
+def image_of_the_test_split(stack: DeployedStack, index: int = 0) -> bytes:
     listed = stack.client("s3").list_objects_v2(Bucket=stack.bucket, Prefix="test/")
     key = sorted(item["Key"] for item in listed["Contents"])[index]
     body: bytes = stack.client("s3").get_object(Bucket=stack.bucket, Key=key)["Body"].read()
@@ -111,7 +111,7 @@ def test_a_photo_under_incoming_is_recorded_with_the_models_label(
     deployed_stack: DeployedStack, prefix: str
 ) -> None:
     key = prefix + "bicycle.png"
-    version = upload(deployed_stack, key, test_image(deployed_stack))
+    version = upload(deployed_stack, key, image_of_the_test_split(deployed_stack))
 
     item = wait_for_item(deployed_stack, key, version)
 
@@ -132,7 +132,7 @@ def test_keys_with_spaces_plus_and_unicode_arrive_as_the_real_key(
     deployed_stack: DeployedStack, prefix: str
 ) -> None:
     key = prefix + "Lieferung März/vélo 1+2 (自転車).png"
-    version = upload(deployed_stack, key, test_image(deployed_stack, 1))
+    version = upload(deployed_stack, key, image_of_the_test_split(deployed_stack, 1))
     item = wait_for_item(deployed_stack, key, version)
     assert item["s3_key"] == key and item["bucket"] == deployed_stack.bucket
     assert item["status"] in {"classified", "needs_review"}, item
@@ -239,7 +239,7 @@ def test_a_target_that_cannot_start_the_workflow_dead_letters_the_event(
     deployed_stack: DeployedStack, prefix: str, rule_without_permission: None
 ) -> None:
     key = prefix + "undeliverable.png"
-    upload(deployed_stack, key, test_image(deployed_stack, 2))
+    upload(deployed_stack, key, image_of_the_test_split(deployed_stack, 2))
     sqs = deployed_stack.client("sqs")
     url = deployed_stack.outputs["ingest_dlq_url"]
     deadline = time.monotonic() + DEADLINE_SECONDS

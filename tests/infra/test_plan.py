@@ -29,8 +29,9 @@ EXPECTED_TYPES = {
     "aws_s3_bucket_server_side_encryption_configuration": 1,
     "aws_s3_bucket_lifecycle_configuration": 1,
     "aws_s3_bucket_policy": 1,
-    "aws_iam_role": 5,
-    "aws_iam_role_policy": 5,
+    # Three functions, SageMaker, the state machine, and the ingest rule's target.
+    "aws_iam_role": 6,
+    "aws_iam_role_policy": 6,
     "aws_lambda_layer_version": 1,
     "aws_lambda_function": 3,
     "aws_cloudwatch_log_group": 4,
@@ -38,14 +39,24 @@ EXPECTED_TYPES = {
     "aws_sagemaker_endpoint_configuration": 1,
     "aws_sagemaker_endpoint": 1,
     "aws_sfn_state_machine": 1,
-    # Monitoring: the workflow alarm, one errors alarm per function (3), and with the endpoint
-    # the 5xx and model latency alarms; the dashboard; the alarm topic, its policy and its key.
-    "aws_cloudwatch_metric_alarm": 6,
+    # Monitoring: failed, timed-out and throttled executions, both dead-letter queues, the
+    # needs-review share, errors of serializeImageData and classifyImage (filterInferences'
+    # are its ThresholdConfidenceNotMet), and with the endpoint the 5xx and model latency
+    # alarms; the dashboard; the alarm topic, its policy and its key.
+    "aws_cloudwatch_metric_alarm": 10,
     "aws_cloudwatch_dashboard": 1,
     "aws_sns_topic": 1,
     "aws_sns_topic_policy": 1,
-    "aws_kms_key": 1,
-    "aws_kms_alias": 1,
+    # The alarm topic's key and the results key (table, review queue, ingest DLQ).
+    "aws_kms_key": 2,
+    "aws_kms_alias": 2,
+    # The service: results table, review queue and its DLQ, the trigger and its DLQ.
+    "aws_dynamodb_table": 1,
+    "aws_sqs_queue": 3,
+    "aws_sqs_queue_policy": 1,
+    "aws_s3_bucket_notification": 1,
+    "aws_cloudwatch_event_rule": 1,
+    "aws_cloudwatch_event_target": 1,
 }
 # Actions that support no resource-level permissions: "*" is their only possible resource.
 RESOURCELESS_ACTIONS = {
@@ -181,7 +192,8 @@ def test_each_role_is_assumable_by_one_service(dev_plan: Plan) -> None:
         assert statement["Action"] == ["sts:AssumeRole"]
         services[values["name"]] = statement["Principal"]["Service"]
     assert sorted(services.values()) == sorted(
-        ["lambda.amazonaws.com"] * 3 + ["sagemaker.amazonaws.com", "states.amazonaws.com"]
+        ["lambda.amazonaws.com"] * 3
+        + ["events.amazonaws.com", "sagemaker.amazonaws.com", "states.amazonaws.com"]
     )
 
 
@@ -277,7 +289,9 @@ def test_state_machine_runs_the_three_functions(dev_plan: Plan) -> None:
     assert machine["tracing_configuration"] == [{"enabled": True}]
     definition = json.loads(machine["definition"])
     arns = {
-        s["Parameters"]["FunctionName"] for s in definition["States"].values() if "Parameters" in s
+        s["Parameters"]["FunctionName"]
+        for s in definition["States"].values()
+        if "FunctionName" in s.get("Parameters", {})
     }
     prefix = f"arn:aws:lambda:us-east-1:{ACCOUNT['dev']}:function:scones-dev-"
     assert arns == {
@@ -323,7 +337,9 @@ def test_prod_differs_only_in_sizes_and_retention(prod_plan: Plan) -> None:
     assert prod_plan.one("aws_s3_bucket")["force_destroy"] is False
     assert prod_plan.one("aws_sfn_state_machine")["logging_configuration"][0]["level"] == "ERROR"
     thresholds = {name: a["threshold"] for name, a in alarms(prod_plan).items()}
-    assert thresholds["scones-prod-workflow-executions-failed"] == 10
+    assert thresholds["scones-prod-workflow-executions-failed"] == 1
+    assert thresholds["scones-prod-needs-review-share"] == 0.25
+    assert prod_plan.one("aws_dynamodb_table")["deletion_protection_enabled"] is True
     assert thresholds["scones-prod-endpoint-5xx-errors"] == 1
     assert thresholds["scones-prod-endpoint-model-latency"] == 500_000
 
@@ -337,12 +353,28 @@ def test_alarms_watch_the_workflow_functions_and_endpoint(dev_plan: Plan) -> Non
     machine = f"arn:aws:states:us-east-1:{ACCOUNT['dev']}:stateMachine:scones-dev-classify"
     endpoint = {"EndpointName": "scones-dev-endpoint", "VariantName": "AllTraffic"}
     expected = {
-        "scones-dev-workflow-executions-failed": (
-            "AWS/States",
-            "ExecutionsFailed",
-            {"StateMachineArn": machine},
-            5,
-        ),
+        **{
+            f"scones-dev-workflow-executions-{suffix}": (
+                "AWS/States",
+                metric,
+                {"StateMachineArn": machine},
+                1,
+            )
+            for suffix, metric in (
+                ("failed", "ExecutionsFailed"),
+                ("timed-out", "ExecutionsTimedOut"),
+                ("throttled", "ExecutionThrottled"),
+            )
+        },
+        **{
+            f"{queue}-not-empty": (
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                {"QueueName": queue},
+                0,
+            )
+            for queue in ("scones-dev-ingest-dlq", "scones-dev-review-dlq")
+        },
         "scones-dev-endpoint-5xx-errors": ("AWS/SageMaker", "Invocation5XXErrors", endpoint, 5),
         "scones-dev-endpoint-model-latency": ("AWS/SageMaker", "ModelLatency", endpoint, 2_000_000),
         **{
@@ -350,15 +382,26 @@ def test_alarms_watch_the_workflow_functions_and_endpoint(dev_plan: Plan) -> Non
                 "AWS/Lambda",
                 "Errors",
                 {"FunctionName": f"scones-dev-{name}"},
-                5,
+                1,
             )
-            for name in ("serialize-image-data", "classify-image", "filter-inferences")
+            for name in ("serialize-image-data", "classify-image")
         },
     }
+    share = by_name.pop("scones-dev-needs-review-share")
     assert {
         name: (a["namespace"], a["metric_name"], a["dimensions"], a["threshold"])
         for name, a in by_name.items()
     } == expected
+    assert share["threshold"] == 0.3
+    queried = {
+        (m["metric"][0]["namespace"], m["metric"][0]["metric_name"])
+        for m in share["metric_query"]
+        if m["metric"]
+    }
+    assert queried == {
+        ("SconesUnlimited/Classifier", "NeedsReview"),
+        ("SconesUnlimited/Classifier", "Classified"),
+    }
     for alarm in by_name.values():
         assert alarm["treat_missing_data"] == "notBreaching"
     assert by_name["scones-dev-endpoint-model-latency"]["extended_statistic"] == "p90"
@@ -370,13 +413,16 @@ def test_alarms_watch_the_workflow_functions_and_endpoint(dev_plan: Plan) -> Non
 def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev_plan: Plan) -> None:
     topic = dev_plan.one("aws_sns_topic")
     assert topic["name"] == "scones-dev-alarms"
-    key = dev_plan.one("aws_kms_key")
+    (key,) = [
+        k for k in dev_plan.of_type("aws_kms_key").values() if "alarm" in k["description"].lower()
+    ]
     assert key["enable_key_rotation"] is True
     grants = {s["Sid"]: s for s in statements(key["policy"])}
     assert grants["CloudWatchPublishesEncryptedAlarms"]["Principal"] == {
         "Service": "cloudwatch.amazonaws.com"
     }
-    assert dev_plan.one("aws_kms_alias")["name"] == "alias/scones-dev-alarms"
+    aliases = {a["name"] for a in dev_plan.of_type("aws_kms_alias").values()}
+    assert aliases == {"alias/scones-dev-alarms", "alias/scones-dev-results"}
     # The topic's ARN, and so its policy and the alarm actions, come with the apply.
     assert "aws_sns_topic_subscription" not in {c["type"] for c in dev_plan.changes.values()}
 
@@ -392,15 +438,47 @@ def test_dashboard_is_known_at_plan_time_and_charts_everything(dev_plan: Plan) -
         *(("AWS/States", f"Executions{s}") for s in ("Started", "Succeeded", "Failed")),
         ("AWS/Lambda", "Errors"),
         ("AWS/Lambda", "Duration"),
+        ("SconesUnlimited/Classifier", "Classified"),
+        ("SconesUnlimited/Classifier", "NeedsReview"),
         *(
             ("AWS/SageMaker", m)
             for m in ("Invocations", "ModelLatency", "Invocation4XXErrors", "Invocation5XXErrors")
         ),
     }
     (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
-    assert len(alarm_widget["properties"]["alarms"]) == 6
+    assert len(alarm_widget["properties"]["alarms"]) == 10
 
 
 def test_plan_validated_the_definition(dev_plan: Plan) -> None:
     machine = dev_plan.one("aws_sfn_state_machine")
     assert machine["definition"] in ValidateStub.received
+
+
+def test_the_service_resources_are_as_the_issue_asks(dev_plan: Plan, prod_plan: Plan) -> None:
+    table = dev_plan.one("aws_dynamodb_table")
+    assert table["name"] == "scones-dev-results" and table["billing_mode"] == "PAY_PER_REQUEST"
+    assert (table["hash_key"], table["range_key"]) == ("s3_key", "version")
+    assert table["point_in_time_recovery"] == [{"enabled": True}]
+    assert table["server_side_encryption"][0]["enabled"] is True
+    assert table["deletion_protection_enabled"] is False
+    assert prod_plan.one("aws_dynamodb_table")["deletion_protection_enabled"] is True
+    queues = {q["name"]: q for q in dev_plan.of_type("aws_sqs_queue").values()}
+    assert set(queues) == {"scones-dev-review", "scones-dev-review-dlq", "scones-dev-ingest-dlq"}
+    assert dev_plan.one("aws_s3_bucket_notification")["eventbridge"] is True
+    pattern = json.loads(dev_plan.one("aws_cloudwatch_event_rule")["event_pattern"])
+    assert pattern["detail"] == {
+        "bucket": {"name": [dev_plan.bucket]},
+        "object": {"key": [{"prefix": "incoming/"}]},
+    }
+    target = dev_plan.one("aws_cloudwatch_event_target")
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT['dev']}:stateMachine:scones-dev-classify"
+    assert target["arn"] == machine
+    assert target["retry_policy"][0]["maximum_retry_attempts"] == 24
+    (start,) = [
+        s
+        for address, policy in role_policies(dev_plan).items()
+        if address.startswith("module.stack.module.ingest.")
+        for s in policy
+    ]
+    assert start["Action"] == ["states:StartExecution"] and start["Resource"] == [machine]
+    assert set(dev_plan.outputs) >= {"results_table_name", "review_queue_url", "ingest_dlq_url"}

@@ -9,6 +9,11 @@ locals {
   table_name        = "${var.name_prefix}-results"
   review_queue_name = "${var.name_prefix}-review"
   account_arn       = "arn:${data.aws_partition.this.partition}:iam::${var.account_id}:root"
+  # Built the way the services form them, so the policies that name them are known at plan time
+  # and appear in full in pull-request plans.
+  table_arn        = "arn:${data.aws_partition.this.partition}:dynamodb:${data.aws_region.this.name}:${var.account_id}:table/${local.table_name}"
+  review_queue_arn = "arn:${data.aws_partition.this.partition}:sqs:${data.aws_region.this.name}:${var.account_id}:${local.review_queue_name}"
+  review_queue_url = "https://sqs.${data.aws_region.this.name}.amazonaws.com/${var.account_id}/${local.review_queue_name}"
 }
 
 # One customer managed key for the service's data at rest. The account's IAM policies decide
@@ -24,6 +29,31 @@ data "aws_iam_policy_document" "key" {
     principals {
       type        = "AWS"
       identifiers = [local.account_arn]
+    }
+  }
+
+  # The roles that write the table and the queue (the workflow's) use the key through those
+  # services only. Granted here, in the key policy, so their IAM policies need not name a key
+  # ARN that is unknown until the key exists.
+  dynamic "statement" {
+    for_each = length(var.key_user_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "ServiceRolesUseTheKeyThroughDynamoDBAndSQS"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.key_user_role_arns
+      }
+
+      # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["dynamodb.${data.aws_region.this.name}.amazonaws.com", "sqs.${data.aws_region.this.name}.amazonaws.com"]
+      }
     }
   }
 

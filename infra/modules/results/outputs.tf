@@ -4,8 +4,8 @@ output "table_name" {
 }
 
 output "table_arn" {
-  description = "ARN of the results table."
-  value       = aws_dynamodb_table.this.arn
+  description = "ARN of the results table (known at plan time)."
+  value       = local.table_arn
 }
 
 output "status_index_name" {
@@ -14,13 +14,18 @@ output "status_index_name" {
 }
 
 output "review_queue_url" {
-  description = "URL of the review queue (one message per image that needs a human look)."
+  description = "URL of the review queue (one message per image that needs a human look), as the service answers it."
   value       = aws_sqs_queue.review.id
 }
 
+output "review_queue_url_at_plan" {
+  description = "URL of the review queue in SQS's documented form, known at plan time (for the workflow's definition)."
+  value       = local.review_queue_url
+}
+
 output "review_queue_arn" {
-  description = "ARN of the review queue."
-  value       = aws_sqs_queue.review.arn
+  description = "ARN of the review queue (known at plan time)."
+  value       = local.review_queue_arn
 }
 
 output "review_queue_name" {

@@ -29,6 +29,17 @@ variable "eventbridge_rule_arns" {
   }
 }
 
+variable "key_user_role_arns" {
+  description = "IAM roles that write the table and the review queue (the workflow's); the key policy lets them use the key through DynamoDB and SQS."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.key_user_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "key_user_role_arns must be IAM role ARNs."
+  }
+}
+
 variable "deletion_protection" {
   description = "Refuse DeleteTable (and so `terraform destroy`) on the results table. On in prod."
   type        = bool

@@ -14,6 +14,8 @@ locals {
   )
 }
 
+data "aws_partition" "this" {}
+
 data "aws_region" "this" {}
 
 module "storage" {
@@ -70,6 +72,7 @@ module "results" {
   account_id            = var.account_id
   name_prefix           = local.name_prefix
   eventbridge_rule_arns = [module.ingest.rule_arn]
+  key_user_role_arns    = [module.workflow.role_arn]
   deletion_protection   = var.results_deletion_protection
 
   tags = local.tags
@@ -84,9 +87,8 @@ module "workflow" {
   filter_inferences_arn    = module.functions.function_arns["filter_inferences"]
   results_table_name       = module.results.table_name
   results_table_arn        = module.results.table_arn
-  review_queue_url         = module.results.review_queue_url
+  review_queue_url         = module.results.review_queue_url_at_plan
   review_queue_arn         = module.results.review_queue_arn
-  kms_key_arn              = module.results.kms_key_arn
   threshold                = var.threshold
   model_name               = module.model_endpoint.model_name
   model_data_url           = var.model_data_url
@@ -99,12 +101,13 @@ module "workflow" {
 module "ingest" {
   source = "../ingest"
 
-  account_id         = var.account_id
-  region             = data.aws_region.this.name
-  name_prefix        = local.name_prefix
-  bucket_name        = module.storage.bucket_name
-  incoming_prefix    = var.incoming_prefix
-  state_machine_arn  = module.workflow.state_machine_arn
+  account_id      = var.account_id
+  region          = data.aws_region.this.name
+  name_prefix     = local.name_prefix
+  bucket_name     = module.storage.bucket_name
+  incoming_prefix = var.incoming_prefix
+  # Built from the name, as Step Functions forms it, so the rule's role policy is known at plan.
+  state_machine_arn  = "arn:${data.aws_partition.this.partition}:states:${data.aws_region.this.name}:${var.account_id}:stateMachine:${module.workflow.state_machine_name}"
   state_machine_name = module.workflow.state_machine_name
   kms_key_arn        = module.results.kms_key_arn
 

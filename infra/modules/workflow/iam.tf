@@ -38,20 +38,6 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
-    sid = "UseTheResultsKey"
-    # SQS and DynamoDB encrypt with the caller's permission on the customer managed key:
-    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [var.kms_key_arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["sqs.${data.aws_region.this.name}.amazonaws.com", "dynamodb.${data.aws_region.this.name}.amazonaws.com"]
-    }
-  }
-
-  statement {
     sid = "DeliverExecutionLogs"
     # The CloudWatch Logs delivery actions support no resource-level permissions.
     actions = [

@@ -68,16 +68,6 @@ variable "review_queue_arn" {
   }
 }
 
-variable "kms_key_arn" {
-  description = "Customer managed key of the table and the review queue."
-  type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN."
-  }
-}
-
 variable "threshold" {
   description = "Confidence threshold filterInferences applies; recorded with every answer and in each review message."
   type        = number

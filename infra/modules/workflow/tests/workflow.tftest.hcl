@@ -41,7 +41,6 @@ variables {
   results_table_arn        = "arn:aws:dynamodb:us-east-1:123456789012:table/scones-test-results"
   review_queue_url         = "https://sqs.us-east-1.amazonaws.com/123456789012/scones-test-review"
   review_queue_arn         = "arn:aws:sqs:us-east-1:123456789012:scones-test-review"
-  kms_key_arn              = "arn:aws:kms:us-east-1:123456789012:key/0b1f4a52-7c3e-4d8e-9a41-2f5d6c7b8e90"
   threshold                = 0.93
   model_name               = "scones-test-model-1"
   model_data_url           = "s3://scones-test/models/job-1/output/model.tar.gz"
