@@ -19,6 +19,7 @@ PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.stepfunctions",
     "localcloud.eventbridge",
     "localcloud.sqs",
+    "localcloud.s3_listing",
     "localcloud.s3_policies",
     "localcloud.lambda_runtime",
     "localcloud.sagemaker_training",

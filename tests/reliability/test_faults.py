@@ -80,13 +80,8 @@ def test_endpoint_throttling_is_retried_with_backoff_then_succeeds(
     assert run.status == "SUCCEEDED", run.described
     assert run.task_errors() == ["EndpointUnavailable", "EndpointUnavailable"]
     assert len(run.of_type("TaskScheduled")) == 1 + 3 + 1 + 1, "serialize, classify x3, filter, put"
-    failed, retried = (
-        [event["timestamp"] for event in run.events if event["type"] == kind]
-        for kind in ("TaskFailed", "TaskScheduled")
-    )
-    # The second retry waits longer than the first (IntervalSeconds 5, BackoffRate 2).
-    gaps = [(next(t for t in retried if t > fail) - fail).total_seconds() for fail in failed]
-    assert gaps[0] >= 4.5 and gaps[1] >= 9.0, gaps
+    # The backoff has full jitter (JitterStrategy FULL: each wait is random up to the
+    # interval), so the waits are not asserted; tests/infra/test_asl.py checks the Retry.
 
 
 def test_endpoint_down_ends_in_endpoint_unavailable_after_the_workflows_retries(
