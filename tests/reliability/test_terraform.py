@@ -14,6 +14,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.terraform]
 MODEL = "module.stack.module.model_endpoint.aws_sagemaker_model.this[0]"
 CONFIG = "module.stack.module.model_endpoint.aws_sagemaker_endpoint_configuration.this[0]"
 ENDPOINT = "module.stack.module.model_endpoint.aws_sagemaker_endpoint.this[0]"
+# The workflow records the model (name and artifact) with every answer, so it follows the model.
+WORKFLOW = "module.stack.module.workflow.aws_sfn_state_machine.this"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,8 @@ def test_nothing_else_changes_with_the_model(new_model_plan: dict[str, dict[str,
         for address, change in new_model_plan.items()
         if change["change"]["actions"] != ["no-op"]
     }
-    assert changed == {MODEL, CONFIG, ENDPOINT}, changed
+    assert changed == {MODEL, CONFIG, ENDPOINT, WORKFLOW}, changed
+    assert actions(new_model_plan, WORKFLOW) == ["update"], "updated in place, never replaced"
 
 
 @pytest.mark.parametrize(
