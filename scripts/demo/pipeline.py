@@ -25,6 +25,7 @@ from scripts.demo.cache import (
     write_stamp,
 )
 from scripts.demo.errors import DemoError
+from scripts.demo.service import ServiceRun
 from scripts.demo.stages import Stages
 from scripts.demo.summary import format_summary
 from scripts.demo.terraform import apply, terraform
@@ -38,14 +39,13 @@ DEMO_DIR = BUILD / "demo"
 DATA_STAMP = DEMO_DIR / "data.stamp.json"
 MODEL_CACHE = DEMO_DIR / "model" / "model.tar.gz"
 MODEL_STAMP = DEMO_DIR / "model" / "model.stamp.json"
-RESULTS = DEMO_DIR / "results.jsonl"
 LOGS = DEMO_DIR / "logs"
 EVAL_REPORT = BUILD / "eval" / "report.json"
 MONITOR_OUT = BUILD / "monitor"
 TF_STATE = BUILD / "terraform" / ENV / "terraform.tfstate"
 MODEL_TFVARS = Path("infra") / "envs" / ENV / "model.auto.tfvars.json"
 TEST_PREFIX = "test/"  # where training.upload puts the test split, flat (test/<file>.png)
-CLASSIFY_CONCURRENCY = 8
+SERVICE_TIMEOUT = 600.0  # seconds for every landed object to have its item
 EXIT_INTERRUPTED = 130
 STAGES = [
     "local cloud",
@@ -55,7 +55,7 @@ STAGES = [
     "upload",
     "train",
     "deploy",
-    "classify",
+    "ingest",
     "evaluate",
     "monitor",
 ]
@@ -113,7 +113,7 @@ class Demo:
         self.fresh = fresh
         self.port = port
         self.stages = Stages(STAGES)
-        self.classify_seconds: float | None = None
+        self.service: ServiceRun | None = None
         self.threshold: float | None = None
         self.monitor_report: str | None = None
 
@@ -228,20 +228,30 @@ class Demo:
         apply(LOGS / "terraform-deploy.log")
 
     # 8
-    def classify(self) -> None:
-        from scripts.classify import ResultsFile, Target, make_clients, run_batch
+    def ingest(self) -> None:
+        from scripts.demo import service
 
         found = outputs()
-        target = Target(str(found["state_machine_arn"]), str(found["bucket_name"]))
-        sfn, s3 = make_clients(ENV, os.environ["AWS_ENDPOINT_URL"], CLASSIFY_CONCURRENCY)
-        # A fresh cloud has none of the executions an old results file names.
-        RESULTS.unlink(missing_ok=True)
+        bucket, table = str(found["bucket_name"]), str(found["results_table_name"])
+        s3 = client_for("s3")
+        keys = [
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=TEST_PREFIX
+            )
+            for item in page.get("Contents", [])
+        ]
         began = time.monotonic()
-        counts = run_batch(
-            sfn, s3, target, TEST_PREFIX, ResultsFile(RESULTS), CLASSIFY_CONCURRENCY, 300.0
+        landed = service.land(s3, bucket, keys, TEST_PREFIX, str(found["incoming_prefix"]))
+        print(f"    {len(landed)} objects landed under s3://{bucket}/{found['incoming_prefix']}")
+        shown = Progress()
+        items = service.wait_for_items(
+            client_for("dynamodb"), table, landed, SERVICE_TIMEOUT, shown.update
         )
-        self.classify_seconds = time.monotonic() - began
-        print("    " + ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
+        seconds = time.monotonic() - began
+        depth = service.review_queue_depth(client_for("sqs"), str(found["review_queue_url"]))
+        self.service = service.ServiceRun(landed, items, seconds, depth)
+        print("    " + ", ".join(f"{s}: {n}" for s, n in sorted(self.service.statuses().items())))
         function = found["function_names"]["filter_inferences"]
         configuration = client_for("lambda").get_function_configuration(FunctionName=function)
         self.threshold = float(configuration["Environment"]["Variables"]["THRESHOLD"])
@@ -263,7 +273,8 @@ class Demo:
             print(f"    skipped: scripts.monitor is not importable ({error})")
             self.stages.note("monitor", "skipped")
             return
-        argv = ["--env", ENV, "--results", str(RESULTS), "--out", str(MONITOR_OUT)]
+        # The records are the results table's items, which the service wrote.
+        argv = ["--env", ENV, "--source", "results", "--out", str(MONITOR_OUT)]
         check(cli.main(argv), "the monitoring report (scripts.monitor)")
         self.monitor_report = str(MONITOR_OUT / "report.html")
 
@@ -276,7 +287,7 @@ class Demo:
             self.upload,
             self.train,
             self.deploy,
-            self.classify,
+            self.ingest,
             self.evaluate,
             self.monitor,
         ]
@@ -285,27 +296,41 @@ class Demo:
                 step()
 
     def summary(self) -> tuple[str, bool]:
-        """The summary text, and whether every execution ended as the workflow intends."""
-        from scripts.classify import ResultsFile
-        from scripts.demo.summary import outcomes
+        """The summary text, and whether the service ended every object as intended."""
+        from scripts.demo.service import summary_lines
 
         report = json.loads(EVAL_REPORT.read_text()) if EVAL_REPORT.is_file() else None
-        records = list(ResultsFile(RESULTS).latest().values())
         artifacts = {
             "evaluation": str(EVAL_REPORT),
-            "classify results": str(RESULTS),
+            "results": "the local cloud's results table (stopped with it); `make results` "
+            "lists a running one",
             "monitoring": self.monitor_report or "(skipped)",
             "terraform logs": str(LOGS),
         }
         text = format_summary(
             report=report,
-            records=records,
-            classify_seconds=self.classify_seconds,
+            service=summary_lines(self.service) if self.service else [],
             threshold=self.threshold,
             timings=self.stages.timings,
             artifacts=artifacts,
         )
-        return text + "\n\n" + self.stages.table(), outcomes(records).failed == 0
+        clean = self.service is not None and not self.service.unexpected_failures()
+        return text + "\n\n" + self.stages.table(), clean
+
+
+class Progress:
+    """One line that counts the items found, rewritten in place on a terminal."""
+
+    def __init__(self) -> None:
+        self.last = -1
+
+    def update(self, found: int, total: int) -> None:
+        if found == self.last:
+            return
+        self.last = found
+        end = "\n" if found == total or not sys.stdout.isatty() else "\r"
+        if found == total or sys.stdout.isatty():
+            print(f"    {found}/{total} items in the results table", end=end, flush=True)
 
 
 def client_for(service: str) -> Any:
@@ -362,7 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\ndemo finished in {time.monotonic() - began:.1f} s")
         if not clean:
             print(
-                "demo: some executions failed for reasons other than the threshold", file=sys.stderr
+                "demo: the service did not end every object as intended (see failures above)",
+                file=sys.stderr,
             )
             code = 1
     return code

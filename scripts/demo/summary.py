@@ -1,43 +1,11 @@
-"""The demo's closing summary: accuracy, confidence, execution outcomes, throughput, timings."""
+"""The demo's closing summary: accuracy, confidence, the service's outcomes, timings."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-THRESHOLD_ERROR = "ThresholdConfidenceNotMet"
 BAR_WIDTH = 30
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    """Executions of the classify stage, by how they ended."""
-
-    succeeded: int
-    below_threshold: int
-    failed: int
-    errors: Counter[str]
-
-    @property
-    def total(self) -> int:
-        return self.succeeded + self.below_threshold + self.failed
-
-
-def outcomes(records: Iterable[Mapping[str, Any]]) -> Outcomes:
-    """Count the last record of each image (scripts.classify's results file rows)."""
-    succeeded = below = failed = 0
-    errors: Counter[str] = Counter()
-    for record in records:
-        if record["status"] == "SUCCEEDED":
-            succeeded += 1
-        elif record.get("error") == THRESHOLD_ERROR:
-            below += 1
-        else:
-            failed += 1
-            errors[str(record.get("error") or record["status"])] += 1
-    return Outcomes(succeeded, below, failed, errors)
 
 
 def histogram_lines(histogram: Mapping[str, list[Any]], threshold: float | None) -> list[str]:
@@ -55,8 +23,7 @@ def histogram_lines(histogram: Mapping[str, list[Any]], threshold: float | None)
 def format_summary(
     *,
     report: Mapping[str, Any] | None,
-    records: Sequence[Mapping[str, Any]],
-    classify_seconds: float | None,
+    service: Sequence[str],
     threshold: float | None,
     timings: Mapping[str, float],
     artifacts: Mapping[str, str],
@@ -75,23 +42,7 @@ def format_summary(
             )
         lines.append("confidence of the top class (test images, through the endpoint):")
         lines.extend(histogram_lines(report["confidence_histogram"], threshold))
-    if records:
-        counted = outcomes(records)
-        threshold_text = f" (threshold {threshold})" if threshold is not None else ""
-        lines.append(
-            f"executions      {counted.total}: {counted.succeeded} succeeded, "
-            f"{counted.below_threshold} stopped by the threshold{threshold_text}, "
-            f"{counted.failed} failed"
-        )
-        if counted.errors:
-            lines.append(
-                "  failures: " + ", ".join(f"{n} {err}" for err, n in counted.errors.most_common())
-            )
-        if classify_seconds:
-            lines.append(
-                f"throughput      {counted.total / classify_seconds:.2f} executions/s "
-                f"({counted.total} in {classify_seconds:.1f} s)"
-            )
+    lines.extend(service)
     if timings:
         total = sum(timings.values())
         lines.append(

@@ -35,7 +35,9 @@ def lambda_handler(event, context):
     boto3.client("s3").list_buckets()
     with ThreadPoolExecutor(event.get("threads", 1)) as pool:
         list(pool.map(lambda n: n, range(64)))
-    for _ in range(event.get("touch_mb", 0) // 16):
+    # The workflow passes only its own fields: the key says how much to touch there.
+    touch_mb = event.get("touch_mb") or int(event.get("s3_key", "touch-0").split("-")[1])
+    for _ in range(touch_mb // 16):
         HELD.append(b"x" * (16 * 1024 * 1024))  # written, so resident
     if event.get("reserve_mb"):
         HELD.append(bytearray(event["reserve_mb"] * 1024 * 1024))  # one big calloc
@@ -112,14 +114,38 @@ def test_the_workflow_catches_out_of_memory_into_classification_failed(
     arn = local_cloud.client("lambda").get_function(FunctionName=hungry)["Configuration"][
         "FunctionArn"
     ]
+    table = "oom-results"
+    dynamodb = local_cloud.client("dynamodb")
+    dynamodb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "s3_key", "KeyType": "HASH"},
+            {"AttributeName": "version", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "s3_key", "AttributeType": "S"},
+            {"AttributeName": "version", "AttributeType": "S"},
+        ],
+    )
     definition = TEMPLATE.read_text(encoding="utf-8")
     for role in ("serialize_image_data", "classify_image", "filter_inferences"):
         definition = definition.replace("${" + role + "_arn}", arn)
+    for name, value in {
+        "table_name": table,
+        "threshold": "0.5",
+        "model_name": "oom-model",
+        "model_data": "s3://oom/model.tar.gz",
+        "review_queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/oom-review",
+    }.items():
+        definition = definition.replace("${" + name + "}", value)
+    assert "${" not in definition, "a template variable the test does not fill"
     sfn = local_cloud.client("stepfunctions")
     machine = sfn.create_state_machine(
         name="oom-workflow", definition=definition, roleArn=SFN_ROLE
     )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, input='{"touch_mb": 192}')
+    event = {"s3_bucket": "oom", "s3_key": "touch-192", "s3_version": "v1", "image_data": ""}
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(event))
     deadline = time.monotonic() + 60
     while (described := sfn.describe_execution(executionArn=execution["executionArn"]))[
         "status"
@@ -131,7 +157,12 @@ def test_the_workflow_catches_out_of_memory_into_classification_failed(
     assert "signal: killed" in described["cause"]
     history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "Entered" in e["type"]]
-    assert entered[-1] == "ClassificationFailed"
+    assert entered[-2:] == ["RecordFailure", "ClassificationFailed"]
+    item = dynamodb.get_item(
+        TableName=table, Key={"s3_key": {"S": "touch-192"}, "version": {"S": "v1"}}
+    )
+    assert item["Item"]["status"]["S"] == "failed"
+    assert item["Item"]["error"]["S"] == "Runtime.OutOfMemory"
 
 
 def configured_memory_mb(function_key: str) -> int:

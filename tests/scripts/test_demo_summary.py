@@ -7,7 +7,7 @@ import io
 import pytest
 
 from scripts.demo.stages import Stages, stage_line
-from scripts.demo.summary import format_summary, histogram_lines, outcomes
+from scripts.demo.summary import format_summary, histogram_lines
 
 REPORT = {
     "images": 200,
@@ -24,25 +24,6 @@ REPORT = {
 }
 
 
-def record(status: str, error: str | None = None) -> dict[str, object]:
-    return {"key": "k", "status": status, "error": error}
-
-
-def test_outcomes_separate_the_threshold_from_real_failures() -> None:
-    counted = outcomes(
-        [
-            record("SUCCEEDED"),
-            record("SUCCEEDED"),
-            record("FAILED", "ThresholdConfidenceNotMet"),
-            record("FAILED", "InvalidImage"),
-            record("ERROR", "TimeoutError"),
-        ]
-    )
-    assert (counted.succeeded, counted.below_threshold, counted.failed) == (2, 1, 2)
-    assert counted.total == 5
-    assert counted.errors == {"InvalidImage": 1, "TimeoutError": 1}
-
-
 def test_the_histogram_marks_the_threshold_bin() -> None:
     lines = histogram_lines(REPORT["confidence_histogram"], 0.93)
     assert len(lines) == 5
@@ -51,26 +32,23 @@ def test_the_histogram_marks_the_threshold_bin() -> None:
     assert not any("threshold" in line for line in lines[:-1])
 
 
-def test_the_summary_names_accuracy_outcomes_throughput_and_where_things_are() -> None:
+def test_the_summary_names_accuracy_the_service_timings_and_where_things_are() -> None:
     text = format_summary(
         report=REPORT,
-        records=[record("SUCCEEDED")] * 150 + [record("FAILED", "ThresholdConfidenceNotMet")] * 50,
-        classify_seconds=40.0,
+        service=["service         202 objects under the incoming prefix: ..."],
         threshold=0.93,
-        timings={"train": 62.1, "classify": 40.0},
+        timings={"train": 62.1, "ingest": 40.0},
         artifacts={"evaluation": "build/eval/report.json"},
     )
     assert "accuracy        0.8750 on 200 test images" in text
-    assert "200: 150 succeeded, 50 stopped by the threshold (threshold 0.93), 0 failed" in text
-    assert "5.00 executions/s (200 in 40.0 s)" in text
-    assert "stages          102.1 s: train 62.1, classify 40.0" in text
+    assert "bicycle      precision 0.900  recall 0.850" in text
+    assert "service         202 objects" in text
+    assert "stages          102.1 s: train 62.1, ingest 40.0" in text
     assert "build/eval/report.json" in text
 
 
-def test_a_summary_without_a_report_or_executions_still_prints() -> None:
-    text = format_summary(
-        report=None, records=[], classify_seconds=None, threshold=None, timings={}, artifacts={}
-    )
+def test_a_summary_without_a_report_or_a_service_run_still_prints() -> None:
+    text = format_summary(report=None, service=[], threshold=None, timings={}, artifacts={})
     assert "demo summary" in text
 
 

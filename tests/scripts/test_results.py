@@ -17,7 +17,6 @@ from localcloud.testing import RunningCloud
 from scripts import results
 from tests.support.results_kit import create_table, item, put
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 AWKWARD = ["test/a bike, with commas.png", 'test/"quoted" moto.png', "test/vélo 自転車.png"]
 
 
@@ -34,13 +33,19 @@ def table(local_cloud_env: RunningCloud) -> str:
 
 
 @pytest.fixture
-def mixed(local_cloud_env: RunningCloud, table: str) -> list[dict[str, Any]]:
+def now() -> datetime:
+    """Read when the test runs, not when it is collected: SINCE counts back from the real now."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def mixed(local_cloud_env: RunningCloud, table: str, now: datetime) -> list[dict[str, Any]]:
     """One item of each status with awkward keys, and one older classified item."""
     written = [
-        item(AWKWARD[0], NOW - timedelta(minutes=10), "classified", (0.97, 0.03)),
-        item(AWKWARD[1], NOW - timedelta(minutes=20), "needs_review", (0.4, 0.6), "v 2"),
-        item(AWKWARD[2], NOW - timedelta(hours=3), "failed"),
-        item("test/old.png", NOW - timedelta(days=3), "classified", (0.01, 0.99)),
+        item(AWKWARD[0], now - timedelta(minutes=10), "classified", (0.97, 0.03)),
+        item(AWKWARD[1], now - timedelta(minutes=20), "needs_review", (0.4, 0.6), "v 2"),
+        item(AWKWARD[2], now - timedelta(hours=3), "failed"),
+        item("test/old.png", now - timedelta(days=3), "classified", (0.01, 0.99)),
     ]
     put(local_cloud_env.client("dynamodb"), table, written)
     return written
@@ -68,9 +73,9 @@ def test_the_table_lists_every_status_newest_first_aligned(
 
 
 def test_csv_has_every_attribute_and_round_trips_awkward_keys(
-    local_cloud_env: RunningCloud, table: str, mixed: list[dict[str, Any]]
+    local_cloud_env: RunningCloud, table: str, mixed: list[dict[str, Any]], now: datetime
 ) -> None:
-    newest = item("test/two\nlines.png", NOW, "classified", (0.2, 0.8), note="extra, attribute")
+    newest = item("test/two\nlines.png", now, "classified", (0.2, 0.8), note="extra, attribute")
     put(local_cloud_env.client("dynamodb"), table, [newest])
     mixed = [newest, *mixed]
     code, out = run("--table", table, "--format", "csv")
@@ -105,25 +110,32 @@ def test_status_filters_and_validates(table: str, mixed: list[dict[str, Any]]) -
         ("1h", AWKWARD[:2]),
         ("1d", AWKWARD),
         ("2w", [*AWKWARD, "test/old.png"]),
-        ((NOW - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"), AWKWARD[:2]),
-        ((NOW - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%S+00:00"), AWKWARD),
+        # ISO times, as an offset from the test's now and a strftime format
+        ((timedelta(minutes=30), "%Y-%m-%dT%H:%M:%SZ"), AWKWARD[:2]),
+        ((timedelta(hours=4), "%Y-%m-%dT%H:%M:%S+00:00"), AWKWARD),
     ],
 )
 def test_since_takes_durations_and_iso_times(
-    table: str, mixed: list[dict[str, Any]], since: str, keys: list[str]
+    table: str,
+    mixed: list[dict[str, Any]],
+    now: datetime,
+    since: str | tuple[timedelta, str],
+    keys: list[str],
 ) -> None:
+    if isinstance(since, tuple):
+        since = (now - since[0]).strftime(since[1])
     code, out = run("--table", table, "--since", since, "--format", "csv")
     assert code == 0
     assert [row["s3_key"] for row in csv.DictReader(io.StringIO(out))] == keys
 
 
 def test_more_items_than_a_page_are_all_read_and_limit_keeps_the_newest(
-    local_cloud_env: RunningCloud, table: str
+    local_cloud_env: RunningCloud, table: str, now: datetime
 ) -> None:
     dynamodb = local_cloud_env.client("dynamodb")
     statuses = results.STATUSES
     written = [
-        item(f"test/img {i:02d}.png", NOW - timedelta(minutes=i), statuses[i % 3])
+        item(f"test/img {i:02d}.png", now - timedelta(minutes=i), statuses[i % 3])
         for i in range(23)
     ]
     put(dynamodb, table, written)
