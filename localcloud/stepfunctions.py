@@ -33,6 +33,7 @@ PATCHED = {
     "moto.stepfunctions.parser.asl (14 modules, _BOTO_CLIENT_USERS)": ["boto_client_for"],
     "moto.stepfunctions.parser.backend.execution_worker": ["ExecutionData"],
     "moto.stepfunctions.parser.asl.component.state.state": ["StateData"],
+    "moto.stepfunctions.parser.asl.parse.asl_parser.AmazonStateLanguageParser": ["parse"],
 }
 
 
@@ -159,6 +160,76 @@ def _patch_interpreter(ctx: LocalCloudContext) -> None:
     )
     _sign_interpreter_calls(ctx)
     _context_object_times_as_aws_writes_them()
+    _parse_each_definition_once()
+
+
+def interpreter_definition(definition: str) -> str:
+    """The definition as moto 5.2.5's ASL grammar reads it, meaning what AWS means by it.
+
+    Two things AWS accepts that the bundled grammar (asl/antlr/runtime/ASLParser.py) refuses:
+    - an integer ToleratedFailurePercentage (the grammar's rule takes only a NUMBER token, so
+      Terraform's jsonencode(10) fails while 10.0 parses); AWS takes 0-100, integer or not
+      (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html);
+    - ProcessorConfig ExecutionType EXPRESS (the grammar knows only STANDARD). The local cloud
+      runs a Distributed Map's children as the interpreter's child executions either way; what
+      Express changes on AWS (at-least-once, no per-child history, 5 minutes) is not simulated.
+    Anything else is returned unchanged, byte for byte.
+    """
+    if "ToleratedFailurePercentage" not in definition and "EXPRESS" not in definition:
+        return definition
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return definition  # the parser reports the syntax error itself
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            percentage = node.get("ToleratedFailurePercentage")
+            if isinstance(percentage, int) and not isinstance(percentage, bool):
+                node["ToleratedFailurePercentage"] = float(percentage)
+            config = node.get("ProcessorConfig")
+            if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
+                config["ExecutionType"] = "STANDARD"
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(document)
+    return json.dumps(document, ensure_ascii=False)
+
+
+def _parse_each_definition_once() -> None:
+    """Parse a definition once, not on every execution; then evaluate a fresh program each time.
+
+    moto's execution worker (parser/backend/execution_worker.py) calls
+    AmazonStateLanguageParser.parse on every StartExecution: ANTLR's Python runtime takes about
+    90 ms for the classify workflow, the preprocessing into evaluation components about 19 ms.
+    The parse tree is read-only after parsing, so it is kept per definition text (the 64 most
+    recent); the components, which hold per-execution state, are built anew from it each time.
+    """
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    parser = asl_parser.AmazonStateLanguageParser
+    original_parse: Callable[[str], Any] = parser.parse
+    trees: dict[str, Any] = {}
+    lock = threading.Lock()
+    kept = 64
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        with lock:
+            tree = trees.get(definition)
+        if tree is None:
+            _, tree = original_parse(interpreter_definition(definition))  # raises on errors
+            with lock:
+                trees[definition] = tree
+                while len(trees) > kept:
+                    trees.pop(next(iter(trees)))
+        return Preprocessor().visit(tree), tree
+
+    patch_attribute(parser, "parse", staticmethod(parse))
 
 
 def aws_timestamp(value: Any) -> Any:
