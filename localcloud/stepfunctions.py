@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from localcloud import stepfunctions_map
 from localcloud.asl_validation import Diagnostic, validate_definition
 from localcloud.plugin import (
     LocalCloudContext,
@@ -115,10 +116,13 @@ def install(ctx: LocalCloudContext) -> None:
 
     patch_attribute(StepFunctionResponse, "stepfunction_backend", property(backend_when_ready))
 
+    runs = stepfunctions_map.MapRuns()
+
     def patch_interpreter() -> None:
         log = ctx.child_logger("stepfunctions")
         try:
             _patch_interpreter(ctx)
+            stepfunctions_map.patch_interpreter(ctx, runs)
             log.info("Step Functions interpreter patched")
         except Exception:  # in a thread nobody joins: say it loudly in the server log
             log.exception("Step Functions interpreter NOT patched; executions will misbehave")
