@@ -220,9 +220,17 @@ def _patch_children(runs: MapRuns) -> None:
         runs.start(record.map_run_arn, child)
         job_output = None
         try:
-            env.states.context_object.context_object_data["Map"] = MapData(
-                Item=ItemData(Index=job.job_index, Value=job.job_input)
-            )
+            context = env.states.context_object.context_object_data
+            context["Map"] = MapData(Item=ItemData(Index=job.job_index, Value=job.job_input))
+            # A child is an execution of its own: $$.Execution is the child's, as on AWS (moto
+            # shares the parent's dict with every child frame).
+            context["Execution"] = {
+                **context["Execution"],
+                "Id": child.arn,
+                "Name": child.name,
+                "StartTime": _iso(child.started),
+                "Input": job.job_input,
+            }
             env.states.reset(job.job_input)
             env.stack.append(env.states.get_input())
             self._eval_input(env_frame=env)
@@ -258,6 +266,11 @@ def _patch_children(runs: MapRuns) -> None:
                 )
                 child.error, child.cause = pair or ("States.Runtime", str(error))
         finally:
+            if child.status != "SUCCEEDED" and isinstance(
+                self._env.program_state(), ProgramStopped
+            ):
+                # The parent was stopped: AWS aborts its running children.
+                child.status, child.error, child.cause = "ABORTED", None, None
             child.stopped = _now()
             for counter in (items, executions):
                 counter.running.offset(-1)
@@ -276,7 +289,11 @@ def _patch_children(runs: MapRuns) -> None:
 
 
 def _patch_tolerance() -> None:
-    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.api import (
+        HistoryEventType,
+        MapRunFailedEventDetails,
+        MapRunStatus,
+    )
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -291,12 +308,20 @@ def _patch_tolerance() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
         distributed_iteration_component as component_module,
     )
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 
     component = component_module.DistributedIterationComponent
     original_map_run: Callable[..., None] = component._map_run
 
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
         original_map_run(self, env, eval_input)  # every item has run; outputs on the stack
+        if isinstance(env.program_state(), ProgramStopped):
+            # StopExecution: the map run is ABORTED (moto marks it SUCCEEDED once this returns),
+            # not failed by its aborted children.
+            record = eval_input.map_run_record
+            kind = type(record)
+            record.set_stop = lambda status: kind.set_stop(record, MapRunStatus.ABORTED)
+            return
         record = eval_input.map_run_record
         counts = record.item_counter
         failed = counts.failed.get() + counts.timed_out.get() + counts.aborted.get()

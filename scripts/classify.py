@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scripts import batch
 from training import aws
 from training.errors import TerraformOutputError
 from training.terraform_outputs import ENVS_DIR, read_outputs
@@ -449,13 +450,97 @@ def describe(record: dict[str, Any]) -> str:
     return f"{record['key']}: {record['status']} {record['error']}: {cause}"
 
 
+def resolve_batch(
+    env: str, state_machine_arn: str | None, bucket: str | None, results_prefix: str | None
+) -> tuple[batch.BatchTarget, str]:
+    """The batch machine, its bucket and its manifests' prefix: given, or the env's outputs."""
+    if state_machine_arn and bucket and results_prefix:
+        return batch.BatchTarget(state_machine_arn, bucket), results_prefix
+    outputs = terraform_outputs(env)
+    try:
+        return (
+            batch.BatchTarget(
+                state_machine_arn or outputs["batch_state_machine_arn"],
+                bucket or outputs["bucket_name"],
+            ),
+            results_prefix or outputs["batch_results_prefix"],
+        )
+    except KeyError as missing:
+        raise ClassifyError(
+            f"infra/envs/{env} has no output {missing}; apply the current code "
+            f"(`make plan apply ENV={env}`), which adds the batch state machine."
+        ) from None
+
+
+def how_to_follow(execution_arn: str, env: str) -> list[str]:
+    return [
+        f"The batch goes on in the cloud: {execution_arn}",
+        f"  follow it: make classify ENV={env} FOLLOW={execution_arn}",
+        f"  stop it:   make classify ENV={env} STOP={execution_arn}",
+        "Running the same PREFIX again later classifies only what has no result yet.",
+    ]
+
+
+def run_prefix(
+    env: str, sfn: Any, s3: Any, target: batch.BatchTarget, results_prefix: str, args: Any
+) -> int:
+    """Start (or, with --follow, re-attach to) a batch; its counts, manifest and exit code."""
+    from tqdm import tqdm
+
+    if args.follow:
+        execution_arn = args.follow
+        # Unknown here is the operator's mistake; unknown later, mid-run, is a lost cloud.
+        sfn.describe_execution(executionArn=execution_arn)
+    else:
+        execution_arn = batch.start(sfn, target, args.prefix)
+        print(f"started {execution_arn} over s3://{target.bucket}/{args.prefix}")
+    try:
+        with tqdm(total=0, unit="image", desc="batch") as bar:
+            described = batch.follow(sfn, execution_arn, bar)
+    except KeyboardInterrupt:
+        print("\n" + "\n".join(how_to_follow(execution_arn, env)), file=sys.stderr)
+        return 130
+    except Exception as error:
+        reason = cloud_gone_reason(error)
+        if reason is None:
+            raise
+        print(
+            "\n".join(
+                [
+                    f"error: the cloud stopped answering ({reason}).",
+                    *how_to_follow(execution_arn, env),
+                ]
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_CLOUD_GONE
+    found = batch.report(s3, target, results_prefix, described)
+    for line in found.lines():
+        print(line)
+    print("Each image's answer is in the results table: make results ENV=" + env)
+    return 0 if found.succeeded else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--key", help="one image, e.g. test/bicycle_s_000513.png")
-    what.add_argument("--prefix", help="every image under this prefix, e.g. test/")
+    what.add_argument(
+        "--prefix",
+        help="every image under this prefix, e.g. test/: one run of the batch state machine",
+    )
+    what.add_argument("--follow", metavar="EXECUTION_ARN", help="follow a batch already started")
+    what.add_argument("--stop", metavar="EXECUTION_ARN", help="stop a batch (StopExecution)")
+    parser.add_argument(
+        "--per-image",
+        action="store_true",
+        help="with --prefix: start one per-image execution per key from here instead (the "
+        "client path; resumable from --results)",
+    )
     parser.add_argument("--env", default=os.environ.get("ENV", "local"))
     parser.add_argument("--state-machine-arn", help="default: the env's Terraform output")
+    parser.add_argument("--batch-state-machine-arn", help="default: the env's Terraform output")
+    parser.add_argument("--batch-results-prefix", help="default: the env's Terraform output")
     parser.add_argument("--bucket", help="default: the env's Terraform output bucket_name")
     parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"))
     parser.add_argument("--concurrency", type=int, default=8)
@@ -469,6 +554,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cloud = "the local cloud" if args.env == "local" else f"the {args.env} AWS endpoint"
     try:
+        if args.stop or args.follow or (args.prefix and not args.per_image):
+            batch_target, results_prefix = resolve_batch(
+                args.env, args.batch_state_machine_arn, args.bucket, args.batch_results_prefix
+            )
+            sfn, s3 = make_clients(args.env, args.endpoint_url, 1)
+            try:
+                if args.stop:
+                    sfn.stop_execution(
+                        executionArn=args.stop, cause="stopped with make classify STOP="
+                    )
+                    print(f"stopped {args.stop}")
+                    return 0
+                return run_prefix(args.env, sfn, s3, batch_target, results_prefix, args)
+            except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
+                raise ClassifyError(
+                    f"no batch execution {args.stop or args.follow} in {cloud}"
+                ) from None
         target = resolve_target(args.env, args.state_machine_arn, args.bucket)
         sfn, s3 = make_clients(args.env, args.endpoint_url, args.concurrency)
         if args.key:
@@ -496,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     except CloudGoneError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CLOUD_GONE
-    except (ClassifyError, aws.LocalCloudNotRunningError) as error:
+    except (ClassifyError, batch.BatchError, aws.LocalCloudNotRunningError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), f"-> {args.results}")

@@ -63,7 +63,7 @@ def upload(stack: DeployedStack, key: str, body: bytes) -> str:
 
 
 def image_of_the_test_split(stack: DeployedStack, index: int = 0) -> bytes:
-    listed = stack.client("s3").list_objects_v2(Bucket=stack.bucket, Prefix="test/")
+    listed = stack.client("s3").list_objects_v2(Bucket=stack.bucket, Prefix="test/", Delimiter="/")
     key = sorted(item["Key"] for item in listed["Contents"])[index]
     body: bytes = stack.client("s3").get_object(Bucket=stack.bucket, Key=key)["Body"].read()
     return body
@@ -155,7 +155,7 @@ def unsure_image(deployed_stack: DeployedStack) -> Iterator[tuple[bytes, float]]
     (below the most confident's), so the review path runs; the suite's threshold comes back
     after the module. With two classes the base threshold, 0.5, can never be missed."""
     listed = deployed_stack.client("s3").list_objects_v2(
-        Bucket=deployed_stack.bucket, Prefix="test/"
+        Bucket=deployed_stack.bucket, Prefix="test/", Delimiter="/"
     )
     keys = sorted(item["Key"] for item in listed["Contents"])[:12]
     confidences = {key: confidence_of(deployed_stack, key)[1] for key in keys}

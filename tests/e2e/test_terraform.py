@@ -20,7 +20,9 @@ def test_a_threshold_applied_by_terraform_changes_what_the_workflow_lets_through
     s3 = deployed_stack.client("s3")
     keys = [
         item["Key"]
-        for item in s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/")["Contents"]
+        for item in s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/", Delimiter="/")[
+            "Contents"
+        ]
     ]
     before = next(
         run

@@ -24,7 +24,7 @@ def test_classes(deployed_stack: DeployedStack) -> dict[str, str]:
     The classes come from the uploaded test_lst/test.lst, whose paths are relative to test/.
     """
     s3 = deployed_stack.client("s3")
-    listed = s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/")
+    listed = s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/", Delimiter="/")
     keys = sorted(item["Key"] for item in listed.get("Contents", []))
     lst = s3.get_object(Bucket=deployed_stack.bucket, Key="test_lst/test.lst")["Body"].read()
     rows = [line.split("\t") for line in lst.decode().splitlines() if line.strip()]

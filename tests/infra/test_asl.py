@@ -165,6 +165,36 @@ def test_every_task_has_a_timeout_and_so_does_the_machine(
     assert definition["TimeoutSeconds"] >= longest_task
 
 
+def test_every_task_has_retry_and_catch_to_a_state_that_exists(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    for name, task in tasks(states).items():
+        assert task.get("Retry"), f"{name} has no Retry"
+        assert task.get("Catch"), f"{name} has no Catch: an error there ends the run unrecorded"
+        assert any("States.ALL" in c["ErrorEquals"] for c in task["Catch"]), name
+        for catcher in task["Catch"]:
+            assert catcher["Next"] in states, f"{name} catches into a missing {catcher['Next']}"
+
+
+def test_a_review_that_cannot_be_queued_is_not_left_waiting(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    catcher = catcher_for(states["SendForReview"], "SQS.AmazonSQSException")
+    assert catcher is not None and catcher["ResultPath"] == "$.step"
+    undo = states[catcher["Next"]]
+    assert undo["Resource"] == "arn:aws:states:::dynamodb:updateItem"
+    parameters = undo["Parameters"]
+    assert parameters["Key"] == {"s3_key": {"S.$": "$.s3_key"}, "version": {"S.$": "$.s3_version"}}
+    # Only this execution's own needs_review item becomes failed, so a re-run classifies again.
+    assert parameters["ConditionExpression"] == (
+        "#status = :needs_review AND execution_arn = :execution"
+    )
+    assert parameters["ExpressionAttributeValues"][":failed"] == {"S": "failed"}
+    assert parameters["ExpressionAttributeValues"][":execution"] == {"S.$": "$$.Execution.Id"}
+    assert undo["Next"] == "ClassificationFailed"
+    assert undo["Catch"][-1]["Next"] == "ClassificationFailed"
+
+
 def test_every_retry_backs_off_with_jitter_and_none_retries_everything(
     states: dict[str, dict[str, Any]],
 ) -> None:

@@ -53,10 +53,17 @@ SERVICES = tuple(
 REMOVED = {
     'module.stack.module.monitoring.aws_cloudwatch_metric_alarm.lambda_errors["filter_inferences"]'
 }
-# Root outputs the service added after PRE_STACK_COMMIT.
+# Root outputs the service (issue 12) and the batch (issue 13) added after PRE_STACK_COMMIT.
 # alarm_names lists the alarms, and the service changed them (REMOVED, and its new alarms).
 UPDATED_OUTPUTS = {"alarm_names"}
-NEW_OUTPUTS = {"results_table_name", "review_queue_url", "ingest_dlq_url", "incoming_prefix"}
+NEW_OUTPUTS = {
+    "results_table_name",
+    "review_queue_url",
+    "ingest_dlq_url",
+    "incoming_prefix",
+    "batch_state_machine_arn",
+    "batch_results_prefix",
+}
 OVERRIDE = """\
 terraform {
   backend "local" {
@@ -192,7 +199,7 @@ def test_every_old_resource_moves_into_the_stack_and_none_is_replaced(
         assert change["address"].startswith("module.stack.module."), change["address"]
         previous = change.get("previous_address")
         if previous is None:
-            # The service (issue 12) adds its resources; nothing that existed is recreated.
+            # The service and the batch add resources; nothing that existed is recreated.
             assert change["change"]["actions"] == ["create"], (change["address"], change["change"])
             continue
         assert previous == change["address"].removeprefix("module.stack."), change["address"]

@@ -21,6 +21,8 @@ from scripts.offline_plan import Plan, ValidateStub, plan_root, validate_stub
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
 ACCOUNT = {"dev": "111111111111", "prod": "111111111111"}
+WORKFLOW = "module.stack.module.workflow.aws_sfn_state_machine.this"
+BATCH = "module.stack.module.workflow.aws_sfn_state_machine.batch"
 EXPECTED_TYPES = {
     "aws_s3_bucket": 1,
     "aws_s3_bucket_ownership_controls": 1,
@@ -29,16 +31,18 @@ EXPECTED_TYPES = {
     "aws_s3_bucket_server_side_encryption_configuration": 1,
     "aws_s3_bucket_lifecycle_configuration": 1,
     "aws_s3_bucket_policy": 1,
-    # Three functions, SageMaker, the state machine, and the ingest rule's target.
-    "aws_iam_role": 6,
-    "aws_iam_role_policy": 6,
+    # Three functions, SageMaker, the two state machines, and the ingest rule's target.
+    "aws_iam_role": 7,
+    "aws_iam_role_policy": 7,
     "aws_lambda_layer_version": 1,
     "aws_lambda_function": 3,
-    "aws_cloudwatch_log_group": 4,
+    # Three functions' and two state machines'.
+    "aws_cloudwatch_log_group": 5,
     "aws_sagemaker_model": 1,
     "aws_sagemaker_endpoint_configuration": 1,
     "aws_sagemaker_endpoint": 1,
-    "aws_sfn_state_machine": 1,
+    # One image (the event-driven workflow) and a prefix (the batch).
+    "aws_sfn_state_machine": 2,
     # Monitoring: failed, timed-out and throttled executions, both dead-letter queues, the
     # needs-review share, errors of serializeImageData and classifyImage (filterInferences'
     # are its ThresholdConfidenceNotMet), and with the endpoint the 5xx and model latency
@@ -193,7 +197,8 @@ def test_each_role_is_assumable_by_one_service(dev_plan: Plan) -> None:
         services[values["name"]] = statement["Principal"]["Service"]
     assert sorted(services.values()) == sorted(
         ["lambda.amazonaws.com"] * 3
-        + ["events.amazonaws.com", "sagemaker.amazonaws.com", "states.amazonaws.com"]
+        + ["events.amazonaws.com", "sagemaker.amazonaws.com"]
+        + ["states.amazonaws.com"] * 2
     )
 
 
@@ -283,7 +288,7 @@ def test_functions_are_configured_from_variables(dev_plan: Plan) -> None:
 
 
 def test_state_machine_runs_the_three_functions(dev_plan: Plan) -> None:
-    machine = dev_plan.one("aws_sfn_state_machine")
+    machine = dev_plan.of_type("aws_sfn_state_machine")[WORKFLOW]
     assert machine["type"] == "STANDARD"
     assert machine["logging_configuration"][0]["level"] == "ALL"
     assert machine["tracing_configuration"] == [{"enabled": True}]
@@ -297,14 +302,17 @@ def test_state_machine_runs_the_three_functions(dev_plan: Plan) -> None:
     assert arns == {
         prefix + name for name in ("serialize-image-data", "classify-image", "filter-inferences")
     }
-    (invoke,) = [
+    # Both machines run the same states: each role invokes exactly the three functions.
+    invokes = [
         s
         for address, policy in role_policies(dev_plan).items()
         if address.startswith("module.stack.module.workflow.")
         for s in policy
         if s["Sid"] == "InvokeWorkflowFunctions"
     ]
-    assert sorted(invoke["Resource"]) == sorted([*arns, *(f"{a}:*" for a in arns)])
+    assert len(invokes) == 2
+    for invoke in invokes:
+        assert sorted(invoke["Resource"]) == sorted([*arns, *(f"{a}:*" for a in arns)])
 
 
 def test_outputs_others_rely_on(dev_plan: Plan) -> None:
@@ -335,7 +343,8 @@ def test_prod_differs_only_in_sizes_and_retention(prod_plan: Plan) -> None:
     }
     assert retention == {365}
     assert prod_plan.one("aws_s3_bucket")["force_destroy"] is False
-    assert prod_plan.one("aws_sfn_state_machine")["logging_configuration"][0]["level"] == "ERROR"
+    for machine in prod_plan.of_type("aws_sfn_state_machine").values():
+        assert machine["logging_configuration"][0]["level"] == "ERROR"
     thresholds = {name: a["threshold"] for name, a in alarms(prod_plan).items()}
     assert thresholds["scones-prod-workflow-executions-failed"] == 1
     assert thresholds["scones-prod-needs-review-share"] == 0.25
@@ -450,8 +459,8 @@ def test_dashboard_is_known_at_plan_time_and_charts_everything(dev_plan: Plan) -
 
 
 def test_plan_validated_the_definition(dev_plan: Plan) -> None:
-    machine = dev_plan.one("aws_sfn_state_machine")
-    assert machine["definition"] in ValidateStub.received
+    for machine in dev_plan.of_type("aws_sfn_state_machine").values():
+        assert machine["definition"] in ValidateStub.received
 
 
 def test_the_service_resources_are_as_the_issue_asks(dev_plan: Plan, prod_plan: Plan) -> None:
@@ -482,3 +491,87 @@ def test_the_service_resources_are_as_the_issue_asks(dev_plan: Plan, prod_plan: 
     ]
     assert start["Action"] == ["states:StartExecution"] and start["Resource"] == [machine]
     assert set(dev_plan.outputs) >= {"results_table_name", "review_queue_url", "ingest_dlq_url"}
+
+
+def batch_item_states(plan: Plan) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    definition = json.loads(plan.of_type("aws_sfn_state_machine")[BATCH]["definition"])
+    batch_map = definition["States"]["ClassifyPrefix"]
+    states: dict[str, dict[str, Any]] = batch_map["ItemProcessor"]["States"]
+    return batch_map, states
+
+
+def test_the_batch_is_a_distributed_map_of_the_per_image_states(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
+    batch_map, states = batch_item_states(dev_plan)
+    machines = dev_plan.of_type("aws_sfn_state_machine")
+    assert machines[BATCH]["name"] == "scones-dev-classify-batch"
+    assert machines[BATCH]["type"] == "STANDARD"
+    assert batch_map["ItemReader"] == {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "Parameters": {"Bucket": dev_plan.bucket, "Prefix.$": "$.prefix"},
+    }
+    assert batch_map["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "EXPRESS",
+    }
+    assert (batch_map["MaxConcurrency"], batch_map["ToleratedFailurePercentage"]) == (20, 5)
+    prod_map, _ = batch_item_states(prod_plan)
+    assert (prod_map["MaxConcurrency"], prod_map["ToleratedFailurePercentage"]) == (40, 1)
+    assert batch_map["ResultWriter"]["Parameters"] == {
+        "Bucket": dev_plan.bucket,
+        "Prefix": "batch-results",
+    }
+    per_image = json.loads(machines[WORKFLOW]["definition"])
+    for name, state in per_image["States"].items():
+        assert states[name] == state, f"{name} differs from the per-image workflow's"
+    assert states["ClassifyVersion"]["Next"] == per_image["StartAt"]
+
+
+def test_every_task_of_the_batch_items_has_retry_and_catch_to_a_state_that_exists(
+    dev_plan: Plan,
+) -> None:
+    _, states = batch_item_states(dev_plan)
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert {"ReadVersion", "LookUpResult", "SerializeImageData", "RecordFailure"} <= set(tasks)
+    for name, task in tasks.items():
+        assert task.get("Retry"), f"{name} has no Retry"
+        assert task.get("Catch"), f"{name} has no Catch"
+        for catcher in task["Catch"]:
+            assert catcher["Next"] in states, f"{name} catches into {catcher['Next']}"
+    for name, state in states.items():
+        targets = [state.get("Next"), state.get("Default")]
+        targets += [c["Next"] for c in state.get("Choices", [])]
+        for target in filter(None, targets):
+            assert target in states, f"{name} -> {target}: no such state"
+
+
+def test_the_batch_role_lists_only_the_image_prefixes_and_writes_only_its_results(
+    dev_plan: Plan,
+) -> None:
+    (policy,) = [
+        statements(values["policy"])
+        for address, values in dev_plan.of_type("aws_iam_role_policy").items()
+        if address == "module.stack.module.workflow.aws_iam_role_policy.batch"
+    ]
+    by_sid = {s["Sid"]: s for s in policy}
+    listing = by_sid["ListImagePrefixes"]
+    assert listing["Action"] == ["s3:ListBucket"]
+    assert listing["Resource"] == [f"arn:aws:s3:::{dev_plan.bucket}"]
+    assert sorted(listing["Condition"]["StringLike"]["s3:prefix"]) == ["incoming/*", "test/*"]
+    assert sorted(by_sid["HeadImages"]["Resource"]) == [
+        f"arn:aws:s3:::{dev_plan.bucket}/incoming/*",
+        f"arn:aws:s3:::{dev_plan.bucket}/test/*",
+    ]
+    assert by_sid["WriteBatchResults"]["Resource"] == [
+        f"arn:aws:s3:::{dev_plan.bucket}/batch-results/*"
+    ]
+    writes = {a for s in policy for a in s["Action"] if a.startswith("s3:Put")}
+    assert writes == {"s3:PutObject"}
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT['dev']}:stateMachine:scones-dev-classify-batch"
+    assert by_sid["RunOwnChildren"]["Resource"] == [machine]
+    assert by_sid["FollowOwnChildren"]["Resource"] == [
+        f"arn:aws:states:us-east-1:{ACCOUNT['dev']}:execution:scones-dev-classify-batch/*"
+    ]
+    assert by_sid["ReadResults"]["Action"] == ["dynamodb:GetItem"]
+    assert "batch_state_machine_arn" in dev_plan.outputs

@@ -215,3 +215,55 @@ def test_an_empty_prefix_is_an_empty_successful_run(
     output = json.loads(described["output"])
     manifest = read_json(local_cloud, bucket, output["ResultWriterDetails"]["Key"])
     assert manifest["ResultFiles"] == {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+
+
+def test_each_child_sees_its_own_execution_in_the_context(local_cloud: RunningCloud) -> None:
+    bucket = bucket_with(local_cloud, ["in/a.png", "in/b.png"])
+    definition = json.loads(batch_definition("unused", bucket))
+    definition["States"]["Batch"]["ItemProcessor"]["States"] = {
+        "Call": {
+            "Type": "Pass",
+            "Parameters": {"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name"},
+            "End": True,
+        }
+    }
+    described = run(local_cloud, json.dumps(definition), bucket, "in/")
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    manifest = read_json(local_cloud, bucket, output["ResultWriterDetails"]["Key"])
+    [succeeded] = manifest["ResultFiles"]["SUCCEEDED"]
+    results = read_json(local_cloud, bucket, succeeded["Key"])
+    assert len(results) == 2
+    for result in results:
+        seen = json.loads(result["Output"])
+        assert seen["id"] == result["ExecutionArn"] != described["executionArn"]
+        assert seen["name"] == result["Name"]
+
+
+def test_a_stopped_run_is_aborted_with_its_children(local_cloud: RunningCloud) -> None:
+    bucket = bucket_with(local_cloud, [f"in/{i}.png" for i in range(8)])
+    definition = json.loads(batch_definition("unused", bucket, MaxConcurrency=2))
+    definition["States"]["Batch"]["ItemProcessor"]["States"] = {
+        "Call": {"Type": "Wait", "Seconds": 2, "End": True}
+    }
+    sfn = local_cloud.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"map-{uuid.uuid4().hex[:10]}", definition=json.dumps(definition), roleArn=SFN_ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=machine, input=json.dumps({"bucket": bucket, "prefix": "in/"})
+    )["executionArn"]
+    deadline = time.monotonic() + 60
+    while not sfn.list_map_runs(executionArn=arn)["mapRuns"]:
+        assert time.monotonic() < deadline, "the map run never started"
+        time.sleep(0.1)
+    sfn.stop_execution(executionArn=arn, cause="operator")
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the stopped run goes on"
+        time.sleep(0.2)
+    assert described["status"] == "ABORTED", (described.get("error"), described.get("cause"))
+    [map_run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    detail = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
+    assert detail["status"] == "ABORTED"
+    assert detail["itemCounts"]["failed"] == 0
+    assert detail["itemCounts"]["aborted"] + detail["itemCounts"]["succeeded"] == 8

@@ -1,4 +1,5 @@
-"""The local cloud restarted under `make classify PREFIX=`: the rerun finishes what it named."""
+"""The local cloud restarted under `scripts.classify --prefix --per-image`: the rerun finishes
+what it named."""
 
 from __future__ import annotations
 
@@ -120,10 +121,10 @@ def build_stack(cloud: RunningCloud, handler: str) -> classify.Target:
 
 
 def command(target: classify.Target, results: Path) -> list[str]:
-    # What `make classify PREFIX=restart/` runs, with the stack's outputs given directly.
+    # The client path (`--per-image`) over restart/, with the stack's outputs given directly.
     return [
         sys.executable,
-        *("-m", "scripts.classify", "--env", "local", "--prefix", PREFIX),
+        *("-m", "scripts.classify", "--env", "local", "--prefix", PREFIX, "--per-image"),
         *("--state-machine-arn", target.state_machine_arn, "--bucket", target.bucket),
         *("--results", str(results), "--concurrency", str(CONCURRENCY)),
     ]

@@ -39,7 +39,7 @@ def lambda_handler(event, context):
 @pytest.fixture(scope="module")
 def test_key(deployed_stack: DeployedStack) -> str:
     listed = deployed_stack.client("s3").list_objects_v2(
-        Bucket=deployed_stack.bucket, Prefix="test/"
+        Bucket=deployed_stack.bucket, Prefix="test/", Delimiter="/"
     )
     return str(sorted(item["Key"] for item in listed["Contents"])[0])
 

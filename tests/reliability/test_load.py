@@ -36,7 +36,7 @@ def test_a_thousand_executions_are_all_accounted_for_without_leaks(
         "stepfunctions", config=Config(max_pool_connections=CONCURRENCY + 4)
     )
     listed = deployed_stack.client("s3").list_objects_v2(
-        Bucket=deployed_stack.bucket, Prefix="test/"
+        Bucket=deployed_stack.bucket, Prefix="test/", Delimiter="/"
     )
     keys = sorted(item["Key"] for item in listed["Contents"])
     s3 = deployed_stack.client("s3")

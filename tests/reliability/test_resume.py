@@ -1,4 +1,5 @@
-"""`make classify PREFIX=` killed mid-batch, then run again: finishes exactly what was left."""
+"""`scripts.classify --prefix --per-image` killed mid-batch, then run again: finishes exactly
+what was left."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ KILL_AFTER = 4  # finished images in the results file before the SIGKILL
 
 
 def classify_command(stack: DeployedStack, prefix: str, results: Path) -> list[str]:
-    # The command `make classify PREFIX=...` runs, with the stack's outputs given directly.
+    # The client path (`--per-image`, one execution per key from here), with the stack's
+    # outputs given directly.
     return [
         sys.executable,
-        *("-m", "scripts.classify", "--env", "local", "--prefix", prefix),
+        *("-m", "scripts.classify", "--env", "local", "--prefix", prefix, "--per-image"),
         *("--state-machine-arn", stack.state_machine_arn, "--bucket", stack.bucket),
         *("--results", str(results), "--concurrency", "2"),
     ]
@@ -44,7 +46,9 @@ def prefix(deployed_stack: DeployedStack) -> tuple[str, list[str]]:
     prefix = f"reliability/resume-{uuid.uuid4().hex[:8]}/"
     sources = sorted(
         item["Key"]
-        for item in s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/")["Contents"]
+        for item in s3.list_objects_v2(Bucket=deployed_stack.bucket, Prefix="test/", Delimiter="/")[
+            "Contents"
+        ]
     )[:IMAGES]
     keys = []
     for source in sources:

@@ -20,4 +20,7 @@ module "stack" {
   functions_build_dir              = var.functions_build_dir
   model_data_url                   = var.model_data_url
   needs_review_share_threshold     = var.needs_review_share_threshold
+
+  batch_max_concurrency              = var.batch_max_concurrency
+  batch_tolerated_failure_percentage = var.batch_tolerated_failure_percentage
 }

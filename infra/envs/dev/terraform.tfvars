@@ -19,3 +19,8 @@ alarm_emails                     = [] # e.g. ["ml-team@example.com"]
 endpoint_5xx_alarm_threshold     = 5
 model_latency_alarm_threshold_ms = 2000
 needs_review_share_threshold     = 0.3
+
+# Batches (make classify PREFIX=): one ml.m5.large instance; a few bad files in a test prefix
+# should not stop the run.
+batch_max_concurrency              = 20
+batch_tolerated_failure_percentage = 5

@@ -18,3 +18,7 @@ data_capture_expiration_days     = 7
 endpoint_5xx_alarm_threshold     = 1
 model_latency_alarm_threshold_ms = 1000
 needs_review_share_threshold     = 0.3
+
+# Batches (make classify PREFIX=): the local cloud runs up to 8 workers per function.
+batch_max_concurrency              = 8
+batch_tolerated_failure_percentage = 5

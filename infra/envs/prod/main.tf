@@ -21,4 +21,7 @@ module "stack" {
   model_data_url                   = var.model_data_url
   results_deletion_protection      = var.results_deletion_protection
   needs_review_share_threshold     = var.needs_review_share_threshold
+
+  batch_max_concurrency              = var.batch_max_concurrency
+  batch_tolerated_failure_percentage = var.batch_tolerated_failure_percentage
 }

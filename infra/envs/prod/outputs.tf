@@ -88,3 +88,13 @@ output "incoming_prefix" {
   description = "Key prefix under which a new object starts the workflow."
   value       = module.stack.incoming_prefix
 }
+
+output "batch_state_machine_arn" {
+  description = "State machine that classifies a prefix (make classify PREFIX=)."
+  value       = module.stack.batch_state_machine_arn
+}
+
+output "batch_results_prefix" {
+  description = "Key prefix of the batch runs' manifests."
+  value       = module.stack.batch_results_prefix
+}

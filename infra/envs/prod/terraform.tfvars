@@ -22,3 +22,8 @@ needs_review_share_threshold     = 0.25
 
 # The results table is what routing reads: no destroy removes it by accident.
 results_deletion_protection = true
+
+# Batches (make classify PREFIX=): two instances; a prefix of drivers' photos with more than
+# 1 % failures is a fault to look at, not to push through.
+batch_max_concurrency              = 40
+batch_tolerated_failure_percentage = 1

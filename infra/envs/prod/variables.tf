@@ -95,3 +95,15 @@ variable "needs_review_share_threshold" {
   description = "Share (0-1) of an hour's images that needed review above which the drift alarm fires (monitoring)."
   type        = number
 }
+
+variable "batch_max_concurrency" {
+  description = "Images a batch (make classify PREFIX=) classifies at once (stack)."
+  type        = number
+  default     = 40
+}
+
+variable "batch_tolerated_failure_percentage" {
+  description = "Percentage of a batch's items that may fail before the run fails (stack)."
+  type        = number
+  default     = 5
+}

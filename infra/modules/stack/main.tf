@@ -72,7 +72,7 @@ module "results" {
   account_id            = var.account_id
   name_prefix           = local.name_prefix
   eventbridge_rule_arns = [module.ingest.rule_arn]
-  key_user_role_arns    = [module.workflow.role_arn]
+  key_user_role_arns    = [module.workflow.role_arn, module.workflow.batch_role_arn]
   deletion_protection   = var.results_deletion_protection
 
   tags = local.tags
@@ -94,6 +94,12 @@ module "workflow" {
   model_data_url           = var.model_data_url
   log_level                = var.workflow_log_level
   log_retention_days       = var.log_retention_days
+
+  account_id                         = var.account_id
+  bucket_name                        = module.storage.bucket_name
+  batch_read_prefixes                = var.image_read_prefixes
+  batch_max_concurrency              = var.batch_max_concurrency
+  batch_tolerated_failure_percentage = var.batch_tolerated_failure_percentage
 
   tags = local.tags
 }

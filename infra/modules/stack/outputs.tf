@@ -87,3 +87,13 @@ output "incoming_prefix" {
   description = "Key prefix under which a new object starts the workflow."
   value       = module.ingest.incoming_prefix
 }
+
+output "batch_state_machine_arn" {
+  description = "State machine that classifies a prefix (make classify PREFIX=): a Distributed Map of Express children."
+  value       = module.workflow.batch_state_machine_arn
+}
+
+output "batch_results_prefix" {
+  description = "Key prefix of the batch runs' manifests: <prefix><map run id>/manifest.json."
+  value       = module.workflow.batch_results_prefix
+}

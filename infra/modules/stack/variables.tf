@@ -172,3 +172,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "batch_max_concurrency" {
+  description = "Images a batch (make classify PREFIX=) classifies at once: the Distributed Map's MaxConcurrency (workflow)."
+  type        = number
+  default     = 40
+}
+
+variable "batch_tolerated_failure_percentage" {
+  description = "Percentage of a batch's items that may fail before the run fails (workflow)."
+  type        = number
+  default     = 5
+}

@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "this" {
 
   statement {
     sid       = "RecordResults"
-    actions   = ["dynamodb:PutItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [var.results_table_arn]
   }
 
@@ -65,4 +65,71 @@ resource "aws_iam_role_policy" "this" {
   name   = "${local.name}-sfn-policy"
   role   = aws_iam_role.this.id
   policy = data.aws_iam_policy_document.this.json
+}
+
+# The batch machine's role: what the per-image states need, plus listing the image prefixes,
+# HeadObject there, reading the results table, writing its own result files, and running its
+# own Distributed Map children.
+# https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html
+resource "aws_iam_role" "batch" {
+  name               = "${local.batch_name}-sfn"
+  description        = "Role of the ${local.batch_name} state machine: list and read image prefixes, classify each image as ${local.name} does, write batch results."
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "batch" {
+  # Everything the per-image states do, from the same document.
+  source_policy_documents = [data.aws_iam_policy_document.this.json]
+
+  statement {
+    sid       = "ReadResults"
+    actions   = ["dynamodb:GetItem"]
+    resources = [var.results_table_arn]
+  }
+
+  statement {
+    sid       = "ListImagePrefixes"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:${data.aws_partition.this.partition}:s3:::${var.bucket_name}"]
+
+    # ListObjectsV2 with a Prefix under one of the image prefixes, and nothing else.
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for p in var.batch_read_prefixes : "${p}/*"]
+    }
+  }
+
+  statement {
+    sid       = "HeadImages"
+    actions   = ["s3:GetObject"]
+    resources = [for p in var.batch_read_prefixes : "arn:${data.aws_partition.this.partition}:s3:::${var.bucket_name}/${p}/*"]
+  }
+
+  statement {
+    sid = "WriteBatchResults"
+    # https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html#resultwriter-iam-policies
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+    resources = ["arn:${data.aws_partition.this.partition}:s3:::${var.bucket_name}/${var.batch_results_prefix}/*"]
+  }
+
+  statement {
+    sid       = "RunOwnChildren"
+    actions   = ["states:StartExecution"]
+    resources = [local.batch_arn]
+  }
+
+  statement {
+    sid       = "FollowOwnChildren"
+    actions   = ["states:DescribeExecution", "states:StopExecution"]
+    resources = ["arn:${data.aws_partition.this.partition}:states:${data.aws_region.this.name}:${var.account_id}:execution:${local.batch_name}/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "batch" {
+  name   = "${local.batch_name}-sfn-policy"
+  role   = aws_iam_role.batch.id
+  policy = data.aws_iam_policy_document.batch.json
 }

@@ -130,3 +130,61 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "account_id" {
+  description = "AWS account ID, for the batch machine's own ARN in its policy (known at plan time)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "bucket_name" {
+  description = "Bucket whose prefixes the batch machine lists and whose batch-results/ it writes."
+  type        = string
+}
+
+variable "batch_read_prefixes" {
+  description = "Key prefixes (without a slash) the batch machine may list and read: the prefixes serializeImageData may read."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.batch_read_prefixes) > 0 && alltrue([for p in var.batch_read_prefixes : can(regex("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", p))])
+    error_message = "batch_read_prefixes must be one or more key prefixes without leading or trailing slashes."
+  }
+}
+
+variable "batch_results_prefix" {
+  description = "Key prefix (without a slash) under which each batch run's ResultWriter manifest and result files go, as <prefix>/<map run id>/."
+  type        = string
+  default     = "batch-results"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()-]+$", var.batch_results_prefix))
+    error_message = "batch_results_prefix must be one path segment of safe key characters."
+  }
+}
+
+variable "batch_max_concurrency" {
+  description = "Child executions a batch runs at once (Distributed Map MaxConcurrency, 1-10000). Bounded by what the endpoint and classifyImage's reserved concurrency absorb."
+  type        = number
+  default     = 40
+
+  validation {
+    condition     = var.batch_max_concurrency >= 1 && var.batch_max_concurrency <= 10000 && floor(var.batch_max_concurrency) == var.batch_max_concurrency
+    error_message = "batch_max_concurrency must be a whole number from 1 to 10000."
+  }
+}
+
+variable "batch_tolerated_failure_percentage" {
+  description = "Share of a batch's items, in percent (0-100), that may fail before the run fails with States.ExceedToleratedFailureThreshold."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.batch_tolerated_failure_percentage >= 0 && var.batch_tolerated_failure_percentage <= 100
+    error_message = "batch_tolerated_failure_percentage must be from 0 to 100."
+  }
+}

@@ -19,6 +19,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
   mock_data "aws_region" {
     defaults = {
       name = "us-east-1"
@@ -44,6 +50,9 @@ variables {
   threshold                = 0.93
   model_name               = "scones-test-model-1"
   model_data_url           = "s3://scones-test/models/job-1/output/model.tar.gz"
+  account_id               = "123456789012"
+  bucket_name              = "scones-test"
+  batch_read_prefixes      = ["test", "incoming"]
 }
 
 run "standard_state_machine_from_the_template" {
@@ -171,5 +180,84 @@ run "rejects_invalid_values" {
     var.log_level,
     var.log_retention_days,
     var.classify_image_arn,
+  ]
+}
+
+run "batch_machine_maps_the_per_image_states_over_a_prefix" {
+  command = plan
+
+  variables {
+    batch_max_concurrency              = 12
+    batch_tolerated_failure_percentage = 2.5
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.batch.name == "scones-test-classify-batch" && aws_sfn_state_machine.batch.type == "STANDARD"
+    error_message = "A STANDARD machine named <name_prefix>-classify-batch (a Distributed Map's parent cannot be Express)."
+  }
+
+  assert {
+    condition = (
+      jsondecode(local.batch_definition).States.ClassifyPrefix.ItemReader.Resource == "arn:aws:states:::s3:listObjectsV2" &&
+      jsondecode(local.batch_definition).States.ClassifyPrefix.ItemReader.Parameters.Bucket == "scones-test" &&
+      jsondecode(local.batch_definition).States.ClassifyPrefix.ItemProcessor.ProcessorConfig.Mode == "DISTRIBUTED" &&
+      jsondecode(local.batch_definition).States.ClassifyPrefix.ItemProcessor.ProcessorConfig.ExecutionType == "EXPRESS" &&
+      jsondecode(local.batch_definition).States.ClassifyPrefix.MaxConcurrency == 12 &&
+      jsondecode(local.batch_definition).States.ClassifyPrefix.ToleratedFailurePercentage == 2.5 &&
+      jsondecode(local.batch_definition).States.ClassifyPrefix.ResultWriter.Parameters.Prefix == "batch-results"
+    )
+    error_message = "The Map lists the prefix, runs Express children at the configured concurrency and tolerance, and writes its results under batch-results."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, state in jsondecode(local.definition).States :
+      jsonencode(jsondecode(local.batch_definition).States.ClassifyPrefix.ItemProcessor.States[name]) == jsonencode(state)
+    ])
+    error_message = "Every per-image state runs in the batch unchanged: one definition, not a copy."
+  }
+
+  assert {
+    condition     = jsondecode(local.batch_definition).States.ClassifyPrefix.ItemProcessor.States.ClassifyVersion.Next == jsondecode(local.definition).StartAt
+    error_message = "An image to classify enters the per-image states where the event-driven workflow starts."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.batch.statement : [
+        for c in s.condition : tolist(c.values) if c.test == "StringLike" && c.variable == "s3:prefix"
+      ] if s.sid == "ListImagePrefixes"
+    ])) == toset(["test/*", "incoming/*"])
+    error_message = "The batch role may list only the image prefixes."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.batch.statement : s.resources if s.sid == "WriteBatchResults"
+    ][0] == toset(["arn:aws:s3:::scones-test/batch-results/*"])
+    error_message = "The batch role writes only under batch-results/."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.batch.statement : s.resources if s.sid == "RunOwnChildren"
+    ][0] == toset(["arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify-batch"])
+    error_message = "The batch role starts only its own children."
+  }
+}
+
+run "batch_rejects_invalid_settings" {
+  command = plan
+
+  variables {
+    batch_max_concurrency              = 0
+    batch_tolerated_failure_percentage = 101
+    batch_read_prefixes                = ["/incoming/"]
+  }
+
+  expect_failures = [
+    var.batch_max_concurrency,
+    var.batch_tolerated_failure_percentage,
+    var.batch_read_prefixes,
   ]
 }
