@@ -10,6 +10,14 @@ PY          := $(VENV)/bin/python
 # machine with internet and no GPU, pass https://download.pytorch.org/whl/cpu for the CPU build.
 TORCH_INDEX_URL ?=
 EXTRAS      ?= dev,train,monitor
+# The venv installs requirements/<EXTRAS with - for ,>.txt, a lock with a hash for every file
+# (scripts/locks.py LOCKED_EXTRAS lists the sets that have one; `make lock` writes them).
+comma       := ,
+LOCK        := requirements/$(subst $(comma),-,$(EXTRAS)).txt
+# Where `make lock` finds torch's CPU wheel: pip's find-links by default (the project's build
+# machines keep it there); empty: PyTorch's CPU index. LOCK_ARGS: --upgrade, --upgrade-package X.
+LOCK_FIND_LINKS ?= $(PIP_FIND_LINKS)
+LOCK_ARGS   ?=
 
 ENV         ?= local
 DATA        ?=
@@ -41,28 +49,37 @@ ifeq ($(ENV),local)
 AWS_ENV := lc_env="$$($(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT))" && eval "$$lc_env" &&
 endif
 
-.PHONY: help venv test lint format package data upload train train-local evaluate \
+.PHONY: help venv lock test lint format package data upload train train-local evaluate \
         init plan apply destroy local-up local-down local-status local-env classify results monitor demo bench soak clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(VENV)/.installed: pyproject.toml
-	@$(PYTHON_BOOT) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
+# The locks are resolved for CPython 3.11 on x86_64 Linux (scripts/locks.py VENV_PYTHON).
+$(VENV)/.installed: pyproject.toml $(LOCK)
+	@$(PYTHON_BOOT) -c 'import platform, sys; sys.exit(0 if sys.version_info[:2] == (3, 11) and sys.platform == "linux" and platform.machine() == "x86_64" else "the lock files are for CPython 3.11 on x86_64 Linux, found " + sys.version.split()[0] + " on " + sys.platform + " " + platform.machine() + ": give PYTHON_BOOT=<a python3.11>")'
 	$(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL)) -e '.[$(EXTRAS)]'
+	$(PY) -m pip install --quiet --require-hashes $(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL)) -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-venv: $(VENV)/.installed ## Create .venv and install the project with its dev, train and monitor extras
+requirements/%.txt:
+	@echo "no lock file $@ for EXTRAS=$(EXTRAS): add the set to LOCKED_EXTRAS in scripts/locks.py and run make lock" >&2; exit 2
+
+venv: $(VENV)/.installed ## Create .venv from the lock of its dev, train and monitor extras (requirements/)
+
+lock: ## Write the lock files with hashes (requirements/*.txt, functions/layer-requirements.txt) with uv
+	$(PYTHON_BOOT) -m scripts.locks compile $(foreach links,$(LOCK_FIND_LINKS),--find-links $(links)) $(LOCK_ARGS)
 
 test: venv ## Run the whole test suite (unit, packaging, Terraform, training, local cloud end to end)
 	$(PY) -m pytest
 
-lint: venv ## ruff, ruff format --check, mypy, terraform fmt/validate, checkov, actionlint
+lint: venv ## ruff, ruff format --check, mypy, lock files, terraform fmt/validate and locks, checkov, actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m scripts.locks check
+	$(PY) -m scripts.tf_locks
 	scripts/lint_infra.sh
 
 format: venv ## Rewrite the code with ruff format and ruff's fixes

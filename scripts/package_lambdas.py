@@ -10,10 +10,13 @@ import re
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from scripts.locks import LAYER_INPUT, LAYER_LOCK, LockedRequirement, LockFileError, read_lock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
@@ -26,7 +29,9 @@ FUNCTIONS: dict[str, str] = {
     "filter_inferences": "filterInferences",
 }
 HANDLER = "handler.lambda_handler"
-LAYER_REQUIREMENTS = FUNCTIONS_DIR / "layer-requirements.txt"
+# The layer's lock: its pins with the sha256 of every wheel (make lock writes it from
+# layer-requirements.in). pip downloads with --require-hashes; cached wheels are checked too.
+LAYER_REQUIREMENTS = LAYER_LOCK
 LAYER_ZIP = "layer.zip"
 DEFAULT_PYTHON_VERSION = "3.12"
 # manylinux2014 is the classic tag; Pillow 13 ships only manylinux_2_28 wheels, which the
@@ -45,6 +50,10 @@ class PackagingError(Exception):
 
 class LayerBuildError(PackagingError):
     """The layer's wheels could not be fetched (offline, unknown version, no such platform)."""
+
+
+class WheelHashError(PackagingError):
+    """A wheel's sha256 is not one the layer's lock lists for its pin: it is not used."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,10 @@ def build_layer(
     Python instead. Downloads are cached, so a second build needs no network.
     """
     platforms = (platform,) if isinstance(platform, str) else tuple(platform)
-    requirements = pinned_requirements(requirements_file)
-    wheels = fetch_wheels(requirements, python_version, platforms, cache_dir)
+    requirements = locked_requirements(requirements_file)
+    wheels = fetch_wheels(
+        requirements, python_version, platforms, cache_dir, lock_file=requirements_file
+    )
     entries: list[tuple[str, bytes, int]] = []
     for wheel in wheels:
         entries.extend(_wheel_entries(wheel))
@@ -101,48 +112,51 @@ def build_layer(
     return _write_zip(Path(out_dir) / zip_name, entries, compresslevel=6)
 
 
-def pinned_requirements(requirements_file: Path = LAYER_REQUIREMENTS) -> list[str]:
-    """The `name==version` lines of the layer's requirements file."""
-    if not requirements_file.is_file():
-        raise PackagingError(f"{requirements_file} is missing; it pins the layer's packages")
-    pins: list[str] = []
-    for line in requirements_file.read_text(encoding="utf-8").splitlines():
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+", text) is None:
-            raise PackagingError(
-                f"{requirements_file}: {text!r} is not an exact pin; write it as name==version "
-                "so every build of the layer holds the same files"
-            )
-        pins.append(text)
-    if not pins:
+def locked_requirements(requirements_file: Path = LAYER_REQUIREMENTS) -> list[LockedRequirement]:
+    """The layer's lock: each pin with the sha256 of every wheel it may use."""
+    try:
+        locked = list(read_lock(requirements_file).values())
+    except LockFileError as exc:
+        raise PackagingError(
+            f"{exc} ({requirements_file.name} is the layer's lock: every build of the layer "
+            "holds the same files)"
+        ) from exc
+    if not locked:
         raise PackagingError(f"{requirements_file} pins nothing")
-    return pins
+    return locked
+
+
+def pinned_requirements(requirements_file: Path = LAYER_REQUIREMENTS) -> list[str]:
+    """The `name==version` pins of the layer's lock."""
+    return [entry.pin for entry in locked_requirements(requirements_file)]
 
 
 def fetch_wheels(
-    requirements: Sequence[str],
+    requirements: Sequence[LockedRequirement],
     python_version: str,
     platforms: Sequence[str],
     cache_dir: Path = DEFAULT_CACHE_DIR,
+    *,
+    lock_file: Path = LAYER_REQUIREMENTS,
 ) -> list[Path]:
-    """One wheel per pin for the target Python and platforms, from the cache or from pip."""
+    """One wheel per pin for the target Python and platforms, from the cache or from pip,
+    each with a sha256 that the lock lists for its pin."""
     if re.fullmatch(r"3\.\d+", python_version) is None:
         raise PackagingError(f"python_version must look like 3.12, got {python_version!r}")
     # One folder per target: a cached wheel is then exactly what pip chose for that target.
     target_dir = Path(cache_dir) / f"cp{python_version.replace('.', '')}-{'+'.join(platforms)}"
-    missing = [pin for pin in requirements if not _cached_wheels(target_dir, pin)]
+    missing = [entry for entry in requirements if not _cached_wheels(target_dir, entry.pin)]
     if missing:
         _pip_download(missing, python_version, platforms, target_dir)
     wheels: list[Path] = []
-    for pin in requirements:
-        found = _cached_wheels(target_dir, pin)
+    for entry in requirements:
+        found = _cached_wheels(target_dir, entry.pin)
         if len(found) != 1:
             raise LayerBuildError(
-                f"expected one wheel for {pin} in {target_dir}, found {[p.name for p in found]}; "
-                "delete that folder and build again"
+                f"expected one wheel for {entry.pin} in {target_dir}, found "
+                f"{[p.name for p in found]}; delete that folder and build again"
             )
+        _check_hash(found[0], entry, lock_file)
         wheels.extend(found)
     return wheels
 
@@ -279,6 +293,19 @@ def _write_zip(
     return Artifact(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest())
 
 
+def _check_hash(wheel: Path, entry: LockedRequirement, lock_file: Path) -> None:
+    # The file name says nothing about the bytes: a wheel left in the cache by another build,
+    # another lock or another hand is used only if the lock lists its digest.
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if digest not in entry.hashes:
+        raise WheelHashError(
+            f"{wheel} has sha256 {digest}, which {lock_file} does not list for "
+            f"{entry.pin}; it was not used. Delete it (rm '{wheel}') and "
+            "build again to download the locked wheel; if the pin changed on purpose, run "
+            "`make lock` first"
+        )
+
+
 def _cached_wheels(target_dir: Path, pin: str) -> list[Path]:
     name, version = pin.split("==")
     normalised = re.sub(r"[-_.]+", "_", name).lower()
@@ -293,9 +320,32 @@ def _cached_wheels(target_dir: Path, pin: str) -> list[Path]:
 
 
 def _pip_download(
-    pins: Sequence[str], python_version: str, platforms: Sequence[str], target_dir: Path
+    entries: Sequence[LockedRequirement],
+    python_version: str,
+    platforms: Sequence[str],
+    target_dir: Path,
 ) -> None:
     target_dir.mkdir(parents=True, exist_ok=True)
+    pins = [entry.pin for entry in entries]
+    # pip checks each download against the lock's hashes (--require-hashes): a wheel it
+    # cannot verify never reaches the cache.
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", dir=target_dir, delete=False) as file:
+        for entry in entries:
+            hashes = " ".join(f"--hash=sha256:{digest}" for digest in sorted(entry.hashes))
+            file.write(f"{entry.pin} {hashes}\n")
+    try:
+        _run_pip_download(Path(file.name), pins, python_version, platforms, target_dir)
+    finally:
+        Path(file.name).unlink(missing_ok=True)
+
+
+def _run_pip_download(
+    requirements: Path,
+    pins: Sequence[str],
+    python_version: str,
+    platforms: Sequence[str],
+    target_dir: Path,
+) -> None:
     command = [
         sys.executable,
         "-m",
@@ -312,7 +362,9 @@ def _pip_download(
         str(target_dir),
         "--disable-pip-version-check",
         "--quiet",
-        *pins,
+        "--require-hashes",
+        "-r",
+        str(requirements),
     ]
     try:
         result = subprocess.run(
@@ -327,7 +379,7 @@ def _pip_download(
             f"{', '.join(platforms)} failed (exit {result.returncode}):\n{tail}\n"
             "If this machine is offline, build once where PyPI is reachable or copy the wheel "
             f"into {target_dir}; if the version has no wheel for that platform, change the pin "
-            f"in {LAYER_REQUIREMENTS.relative_to(REPO_ROOT)}."
+            f"in {LAYER_INPUT.relative_to(REPO_ROOT)} and run `make lock`."
         )
 
 

@@ -83,9 +83,54 @@ def test_unknown_function_and_loose_pins_are_named_errors(tmp_path: Path) -> Non
         pkg.pinned_requirements(requirements)
 
 
+def test_a_lock_line_without_a_hash_is_a_named_error(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("pillow==13.0.0\n")
+    with pytest.raises(pkg.PackagingError, match="no --hash=sha256"):
+        pkg.pinned_requirements(requirements)
+
+
 def test_layer_pin_matches_the_tested_pillow() -> None:
     # The tests run on the venv's Pillow; the layer must ship the same version.
     assert pkg.pinned_requirements() == [f"pillow=={Image.__version__}"]
+
+
+def _cache_with_wheel(cache: Path, content: bytes) -> Path:
+    """A wheel of the locked Pillow, by name, in the cache folder of the default target."""
+    version = pkg.pinned_requirements()[0].split("==")[1]
+    target = cache / f"cp312-{'+'.join(pkg.DEFAULT_PLATFORMS)}"
+    target.mkdir(parents=True)
+    wheel = target / f"pillow-{version}-cp312-cp312-manylinux_2_28_x86_64.whl"
+    wheel.write_bytes(content)
+    return wheel
+
+
+def test_a_cached_wheel_whose_hash_the_lock_lacks_is_refused(tmp_path: Path) -> None:
+    # The right file name, other bytes: the name alone no longer lets a wheel into the layer.
+    wheel = _cache_with_wheel(tmp_path / "cache", b"PK\x03\x04 not the published wheel")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    with pytest.raises(pkg.WheelHashError) as raised:
+        pkg.build_layer(tmp_path / "out", cache_dir=tmp_path / "cache")
+    message = str(raised.value)
+    assert str(wheel) in message and digest in message and pkg.pinned_requirements()[0] in message
+    assert "layer-requirements.txt" in message and "rm " in message
+    assert not (tmp_path / "out" / pkg.LAYER_ZIP).exists()
+
+
+def test_a_cached_wheel_with_a_locked_hash_is_used_without_pip(tmp_path: Path) -> None:
+    wheel = _cache_with_wheel(tmp_path / "cache", b"stand-in for a locked wheel")
+    lock = tmp_path / "layer-requirements.txt"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    pin = pkg.pinned_requirements()[0]
+    lock.write_text(f"{pin} \\\n    --hash=sha256:{digest}\n    # via -r x.in\n")
+    found = pkg.fetch_wheels(
+        pkg.locked_requirements(lock),
+        "3.12",
+        pkg.DEFAULT_PLATFORMS,
+        tmp_path / "cache",
+        lock_file=lock,
+    )
+    assert found == [wheel]
 
 
 def test_cli_without_layer_writes_zips_and_manifest(tmp_path: Path) -> None:
@@ -103,7 +148,7 @@ def test_cli_without_layer_writes_zips_and_manifest(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_failed_download_is_a_layer_build_error(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("pillow==0.0.1\n")
+    requirements.write_text(f"pillow==0.0.1 --hash=sha256:{'0' * 64}\n")
     with pytest.raises(pkg.LayerBuildError, match="offline"):
         pkg.build_layer(tmp_path, cache_dir=tmp_path / "cache", requirements_file=requirements)
 
