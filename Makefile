@@ -74,7 +74,8 @@ lock: ## Write the lock files with hashes (requirements/*.txt, functions/layer-r
 test: venv ## Run the whole test suite (unit, packaging, Terraform, training, local cloud end to end)
 	$(PY) -m pytest
 
-lint: venv ## ruff, ruff format --check, mypy, lock files, terraform fmt/validate and locks, checkov, actionlint
+lint: venv ## zizmor, actionlint, shellcheck, ruff, ruff format --check, mypy, lock files, terraform fmt/validate and locks, checkov
+	scripts/lint_ci.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

