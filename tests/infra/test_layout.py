@@ -13,7 +13,7 @@ import pytest
 
 from localcloud import control
 from scripts.offline_plan import INFRA, REPO_ROOT
-from tests.support.infra_kit import MODULES
+from tests.support.infra_kit import ACCOUNT_MODULES, MODULES
 
 pytestmark = pytest.mark.terraform
 
@@ -31,7 +31,7 @@ OWN_VALIDATIONS = {
     "infra/modules/stack": {"environment", "project", "incoming_prefix"},
     "infra/envs/local": {"local_cloud_endpoint"},
 }
-CONCERN_MODULES = tuple(m for m in MODULES if m != "stack")
+CONCERN_MODULES = tuple(m for m in MODULES if m != "stack" and m not in ACCOUNT_MODULES)
 # The modules the roots called themselves before infra/modules/stack existed (e195b51).
 ONCE_CALLED = ("storage", "functions", "model_endpoint", "workflow", "monitoring")
 MODULE_CALL = re.compile(r'^module "(\w+)" \{\n(.*?)^\}', re.MULTILINE | re.DOTALL)
@@ -104,7 +104,7 @@ def test_every_output_is_described() -> None:
 def test_constrained_variables_are_validated_by_the_module_that_owns_them() -> None:
     for path, name, body in blocks("variable"):
         folder = path.parent.relative_to(REPO_ROOT).as_posix()
-        if folder not in {f"infra/modules/{m}" for m in CONCERN_MODULES}:
+        if folder not in {f"infra/modules/{m}" for m in (*CONCERN_MODULES, *ACCOUNT_MODULES)}:
             continue
         if re.search(r"threshold|percentage|retention|log_level|_arn$", name):
             assert "validation {" in body, f"{path.relative_to(REPO_ROOT)}: {name}"

@@ -8,7 +8,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# The seven concerns, then the stack that composes them (and that every root calls).
+# The seven concerns, then the stack that composes them (and that every root calls), then the
+# modules applied once per account, outside the roots (the CI's plan role).
+ACCOUNT_MODULES = ("ci_oidc",)
 MODULES = (
     "storage",
     "functions",
@@ -18,6 +20,7 @@ MODULES = (
     "ingest",
     "monitoring",
     "stack",
+    *ACCOUNT_MODULES,
 )
 
 
