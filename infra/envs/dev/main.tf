@@ -6,6 +6,7 @@ module "stack" {
   environment                      = var.environment
   account_id                       = var.account_id
   bucket_name                      = var.bucket_name
+  access_log_bucket_name           = var.access_log_bucket_name
   image_read_prefixes              = var.image_read_prefixes
   threshold                        = var.threshold
   log_retention_days               = var.log_retention_days

@@ -1,6 +1,8 @@
 environment = "dev"
 account_id  = "111111111111"                           # placeholder: the environment's AWS account
 bucket_name = "scones-dev-vehicle-classifier-changeme" # placeholder: globally unique
+# S3 server access logs of that bucket: the account's log bucket (SSE-S3, same region), or null.
+access_log_bucket_name = null
 
 image_read_prefixes = ["test", "incoming"]
 threshold           = 0.93

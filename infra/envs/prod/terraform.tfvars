@@ -1,6 +1,8 @@
 environment = "prod"
 account_id  = "111111111111"                            # placeholder: the environment's AWS account
 bucket_name = "scones-prod-vehicle-classifier-changeme" # placeholder: globally unique
+# S3 server access logs of that bucket: the account's log bucket (SSE-S3, same region), or null.
+access_log_bucket_name = null
 
 image_read_prefixes = ["incoming"]
 threshold           = 0.93

@@ -16,6 +16,11 @@ variable "bucket_name" {
   type        = string
 }
 
+variable "access_log_bucket_name" {
+  description = "Existing bucket for the project bucket's S3 server access logs, or null (storage)."
+  type        = string
+}
+
 variable "image_read_prefixes" {
   description = "Key prefixes of the bucket from which serializeImageData may read images (functions)."
   type        = list(string)

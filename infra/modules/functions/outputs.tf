@@ -24,3 +24,13 @@ output "layer_arn" {
   description = "ARN (with version) of the Pillow layer."
   value       = aws_lambda_layer_version.this.arn
 }
+
+output "signing_profile_name" {
+  description = "Name of the Signer profile a signing step must sign the zips with (enable_code_signing); null when code signing is off."
+  value       = var.enable_code_signing ? aws_signer_signing_profile.this[0].name : null
+}
+
+output "reserved_concurrent_executions" {
+  description = "Reserved concurrency per function key; -1 is unreserved."
+  value       = { for key, f in aws_lambda_function.this : key => f.reserved_concurrent_executions }
+}

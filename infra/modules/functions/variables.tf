@@ -172,6 +172,34 @@ variable "function_settings" {
   }
 }
 
+variable "classify_image_reserved_concurrency" {
+  description = "Reserved concurrency of classifyImage: at most this many invocations wait on the endpoint at once, so size it to what the endpoint serves concurrently (the stack: instances x requests per instance, or the serverless max_concurrency). Null reserves nothing (for accounts whose Lambda quota cannot spare it)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.classify_image_reserved_concurrency == null || try(var.classify_image_reserved_concurrency >= 1 && var.classify_image_reserved_concurrency <= 1000 && floor(var.classify_image_reserved_concurrency) == var.classify_image_reserved_concurrency, false)
+    error_message = "classify_image_reserved_concurrency must be null or a whole number from 1 to 1000."
+  }
+}
+
+variable "enable_code_signing" {
+  description = "Create a Signer signing profile and a code signing configuration that only trusts it, and attach it to the functions. Off by default: `make package` zips are uploaded unsigned, and with code_signing_policy = Enforce Lambda refuses them until a signing step signs them."
+  type        = bool
+  default     = false
+}
+
+variable "code_signing_policy" {
+  description = "What Lambda does with code not signed by the profile when enable_code_signing is on: Warn (deploy and log a warning) or Enforce (refuse the deployment)."
+  type        = string
+  default     = "Warn"
+
+  validation {
+    condition     = contains(["Warn", "Enforce"], var.code_signing_policy)
+    error_message = "code_signing_policy must be Warn or Enforce."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of each function's CloudWatch log group, in days."
   type        = number

@@ -32,7 +32,8 @@ resource "aws_sagemaker_model" "this" {
 }
 
 resource "aws_sagemaker_endpoint_configuration" "this" {
-  #checkov:skip=CKV_AWS_98:kms_key_arn is a variable; null uses the AWS managed key, which encrypts the volume at rest.
+  # kms_key_arn is a variable (checkov passes CKV_AWS_98 on it); null uses the AWS managed key,
+  # which encrypts the volume at rest.
   count = local.create_endpoint ? 1 : 0
 
   # Endpoint configurations are immutable: a generated name lets a new one exist next to

@@ -4,6 +4,14 @@ locals {
   name_prefix = "${var.project}-${var.environment}"
   build_dir   = trimsuffix(var.functions_build_dir, "/")
 
+  # What the endpoint serves at once: classifyImage holds one invocation per request it waits
+  # on, so more concurrent invocations than this only queue at the endpoint (and its retries
+  # add load; they do not protect it).
+  endpoint_concurrency = (var.endpoint_serverless_config != null
+    ? var.endpoint_serverless_config.max_concurrency
+    : var.endpoint_instance_count * var.endpoint_concurrent_requests_per_instance
+  )
+
   tags = merge(
     {
       Project     = var.project
@@ -24,6 +32,7 @@ module "storage" {
   bucket_name                  = var.bucket_name
   force_destroy                = var.force_destroy
   data_capture_expiration_days = var.data_capture_expiration_days
+  access_log_bucket_name       = var.access_log_bucket_name
 
   tags = local.tags
 }
@@ -62,6 +71,10 @@ module "functions" {
   endpoint_arn                  = module.model_endpoint.endpoint_arn
   threshold                     = var.threshold
   log_retention_days            = var.log_retention_days
+
+  classify_image_reserved_concurrency = var.reserve_classify_image_concurrency ? local.endpoint_concurrency : null
+  enable_code_signing                 = var.enable_code_signing
+  code_signing_policy                 = var.code_signing_policy
 
   tags = local.tags
 }

@@ -85,6 +85,12 @@ variable "model_data_url" {
   default     = null
 }
 
+variable "access_log_bucket_name" {
+  description = "Existing bucket for the project bucket's S3 server access logs; null logs nothing (storage)."
+  type        = string
+  default     = null
+}
+
 variable "endpoint_instance_type" {
   description = "Instance type of the provisioned endpoint variant (model_endpoint)."
   type        = string
@@ -104,6 +110,30 @@ variable "endpoint_serverless_config" {
     max_concurrency   = number
   })
   default = null
+}
+
+variable "endpoint_concurrent_requests_per_instance" {
+  description = "Requests one provisioned endpoint instance serves at once; classifyImage's reserved concurrency is this times endpoint_instance_count. The default 2 assumes one model-server worker per vCPU of an ml.m5.large (2 vCPUs): measure and set it per instance type."
+  type        = number
+  default     = 2
+}
+
+variable "reserve_classify_image_concurrency" {
+  description = "Reserve classifyImage's concurrency to the endpoint's capacity (functions). False where the account's Lambda concurrency quota cannot spare it (AWS keeps 100 unreserved)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_code_signing" {
+  description = "Lambda code signing with a Signer profile the functions module creates (functions)."
+  type        = bool
+  default     = false
+}
+
+variable "code_signing_policy" {
+  description = "Warn or Enforce for code not signed by that profile (functions)."
+  type        = string
+  default     = "Warn"
 }
 
 variable "enable_data_capture" {

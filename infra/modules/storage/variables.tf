@@ -69,6 +69,17 @@ variable "abort_incomplete_multipart_upload_days" {
   }
 }
 
+variable "access_log_bucket_name" {
+  description = "Bucket that receives this bucket's S3 server access logs, under the prefix <bucket_name>/. It must exist in the same account and region, use SSE-S3 default encryption (S3 cannot deliver access logs to an SSE-KMS default) and let logging.s3.amazonaws.com PutObject for this bucket. Null: no access logs."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_name))
+    error_message = "access_log_bucket_name must be null or a valid S3 bucket name."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)

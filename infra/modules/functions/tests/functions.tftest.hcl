@@ -29,6 +29,19 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_signer_signing_profile" {
+    defaults = {
+      name        = "scones_test_lambda_20260101"
+      version_arn = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/scones_test_lambda_20260101/abcdefghij"
+    }
+  }
+
+  mock_resource "aws_lambda_code_signing_config" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0"
+    }
+  }
+
   mock_data "aws_partition" {
     defaults = {
       partition  = "aws"
@@ -186,6 +199,67 @@ run "settings_follow_variables" {
   assert {
     condition     = aws_cloudwatch_log_group.this["serialize_image_data"].retention_in_days == 365
     error_message = "Retention follows log_retention_days."
+  }
+}
+
+run "defaults_reserve_nothing_and_sign_nothing" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.reserved_concurrent_executions == -1])
+    error_message = "Without classify_image_reserved_concurrency no function reserves concurrency."
+  }
+
+  assert {
+    condition     = length(aws_signer_signing_profile.this) == 0 && length(aws_lambda_code_signing_config.this) == 0 && alltrue([for f in aws_lambda_function.this : f.code_signing_config_arn == null])
+    error_message = "Code signing is off by default."
+  }
+}
+
+run "classify_image_reserves_the_endpoints_capacity" {
+  command = plan
+
+  variables {
+    classify_image_reserved_concurrency = 4
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["classify_image"].reserved_concurrent_executions == 4
+    error_message = "classifyImage must reserve classify_image_reserved_concurrency."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["serialize_image_data"].reserved_concurrent_executions == -1 && aws_lambda_function.this["filter_inferences"].reserved_concurrent_executions == -1
+    error_message = "Only classifyImage waits on the endpoint: the others reserve nothing."
+  }
+}
+
+run "code_signing_trusts_only_its_profile" {
+  command = apply
+
+  variables {
+    enable_code_signing = true
+    code_signing_policy = "Enforce"
+  }
+
+  assert {
+    condition     = aws_signer_signing_profile.this[0].platform_id == "AWSLambda-SHA384-ECDSA" && startswith(aws_signer_signing_profile.this[0].name_prefix, "scones_test_lambda_")
+    error_message = "The signing profile must be a Lambda one, named from name_prefix with underscores."
+  }
+
+  assert {
+    condition     = aws_lambda_code_signing_config.this[0].policies[0].untrusted_artifact_on_deployment == "Enforce" && aws_lambda_code_signing_config.this[0].allowed_publishers[0].signing_profile_version_arns == toset([aws_signer_signing_profile.this[0].version_arn])
+    error_message = "The configuration must trust only the module's profile, with code_signing_policy."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.code_signing_config_arn == aws_lambda_code_signing_config.this[0].arn])
+    error_message = "Every function must use the code signing configuration."
+  }
+
+  assert {
+    condition     = output.signing_profile_name == aws_signer_signing_profile.this[0].name
+    error_message = "signing_profile_name names the profile a signing step uses."
   }
 }
 

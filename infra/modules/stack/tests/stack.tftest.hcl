@@ -224,6 +224,39 @@ run "with_model" {
   }
 }
 
+run "classify_image_concurrency_follows_the_endpoint" {
+  command = plan
+
+  variables {
+    endpoint_instance_count                   = 3
+    endpoint_concurrent_requests_per_instance = 2
+  }
+
+  assert {
+    condition     = module.functions.reserved_concurrent_executions["classify_image"] == 6
+    error_message = "classifyImage must reserve instances x requests per instance."
+  }
+
+  assert {
+    condition     = module.functions.reserved_concurrent_executions["serialize_image_data"] == -1 && module.functions.reserved_concurrent_executions["filter_inferences"] == -1
+    error_message = "Only classifyImage reserves concurrency."
+  }
+}
+
+run "serverless_endpoint_sizes_classify_image_to_its_max_concurrency" {
+  command = plan
+
+  variables {
+    endpoint_serverless_config = { memory_size_in_mb = 2048, max_concurrency = 5 }
+    enable_data_capture        = false
+  }
+
+  assert {
+    condition     = module.functions.reserved_concurrent_executions["classify_image"] == 5
+    error_message = "With a serverless endpoint, classifyImage must reserve its max_concurrency."
+  }
+}
+
 run "environment_must_be_a_name_part" {
   command = plan
 

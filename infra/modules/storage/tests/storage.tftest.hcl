@@ -105,6 +105,28 @@ run "lifecycle_expires_data_capture_and_old_versions" {
   }
 }
 
+run "access_logs_go_to_the_log_bucket" {
+  command = plan
+
+  variables {
+    access_log_bucket_name = "scones-access-logs-test"
+  }
+
+  assert {
+    condition     = aws_s3_bucket_logging.this[0].target_bucket == "scones-access-logs-test" && aws_s3_bucket_logging.this[0].target_prefix == "scones-test-bucket/"
+    error_message = "Server access logs must go to access_log_bucket_name under <bucket_name>/."
+  }
+}
+
+run "no_access_logs_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_s3_bucket_logging.this) == 0
+    error_message = "Without access_log_bucket_name there is no logging configuration."
+  }
+}
+
 run "rejects_invalid_values" {
   command = plan
 
@@ -112,9 +134,11 @@ run "rejects_invalid_values" {
     bucket_name                  = "Not_A_Bucket"
     data_capture_expiration_days = 0
     kms_key_arn                  = "alias/aws/s3"
+    access_log_bucket_name       = "Logs_Bucket"
   }
 
   expect_failures = [
+    var.access_log_bucket_name,
     var.bucket_name,
     var.data_capture_expiration_days,
     var.kms_key_arn,
