@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from training.algorithm_image import image_uri
+from training.algorithm_image import REGISTRY_ACCOUNTS, image_uri
 from training.errors import TrainingJobFailedError, UnknownRegionError
 from training.follow import DetachedError, follow
 from training.job_request import JobSettings, job_name, training_job_request
@@ -49,6 +49,20 @@ def test_image_uri_per_region():
     assert image_uri("cn-north-1").endswith(".amazonaws.com.cn/image-classification:1")
     with pytest.raises(UnknownRegionError, match="--image"):
         image_uri("mars-north-1")
+
+
+def test_every_region_of_the_published_table_is_known():
+    # The 37 regions of SageMaker's registry table for image-classification (algorithm_image.py
+    # cites the copy in the SageMaker Python SDK), newer ones among them.
+    assert len(REGISTRY_ACCOUNTS) == 37
+    assert image_uri("ap-southeast-4") == (
+        "106583098589.dkr.ecr.ap-southeast-4.amazonaws.com/image-classification:1"
+    )
+    assert image_uri("il-central-1").startswith("898809789911.dkr.ecr.il-central-1.")
+    assert image_uri("us-gov-east-1").endswith(".amazonaws.com/image-classification:1")
+    assert image_uri("us-iso-east-1").endswith(".c2s.ic.gov/image-classification:1")
+    assert image_uri("us-isob-east-1").endswith(".sc2s.sgov.gov/image-classification:1")
+    assert all(len(account) == 12 and account.isdigit() for account in REGISTRY_ACCOUNTS.values())
 
 
 def test_job_names_are_unique_sortable_and_short():
