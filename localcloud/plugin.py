@@ -23,6 +23,7 @@ PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.s3_policies",
     "localcloud.lambda_runtime",
     "localcloud.sagemaker_training",
+    "localcloud.sagemaker_registry",
     "localcloud.sagemaker_endpoints",
 )
 

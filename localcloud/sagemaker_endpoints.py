@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from localcloud import names, paths, sagemaker_capture, sagemaker_moto, sagemaker_runtime
+from localcloud import (
+    names,
+    paths,
+    sagemaker_capture,
+    sagemaker_moto,
+    sagemaker_registry,
+    sagemaker_runtime,
+)
 from localcloud.plugin import LocalCloudContext
 from localcloud.sagemaker_training import IMAGE_CLASSIFICATION_IMAGE
 
@@ -238,7 +245,13 @@ class EndpointService:
         model = backend._models.get(model_name)
         if model is None:
             raise ModelLoadError(f"Could not find model '{model_name}'.")
-        container = model.primary_container or (model.containers or [{}])[0]
+        defined = model.primary_container or (model.containers or [{}])[0]
+        container = sagemaker_registry.serving_container(backend, defined)
+        if container is None:
+            raise ModelLoadError(
+                f"model {model_name} is built from model package {defined['ModelPackageName']}, "
+                "which no longer exists."
+            )
         image = container.get("Image", "")
         if not IMAGE_CLASSIFICATION_IMAGE.match(image):
             raise ModelLoadError(
@@ -248,8 +261,8 @@ class EndpointService:
         url = container.get("ModelDataUrl")
         if not url:
             raise ModelLoadError(
-                f"model {model_name} has no ModelDataUrl: set PrimaryContainer.ModelDataUrl to the "
-                "training job's model.tar.gz."
+                f"model {model_name} has no ModelDataUrl: set PrimaryContainer.ModelDataUrl (or "
+                "the model package's InferenceSpecification) to the training job's model.tar.gz."
             )
         started = time.perf_counter()
         model_dir, sha = self._fetch(backend, url)

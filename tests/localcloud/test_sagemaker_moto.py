@@ -36,7 +36,15 @@ def test_backend_and_model_instances_still_hold_what_we_read() -> None:
     from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 
     backend = SageMakerModelBackend("us-east-1", "123456789012")
-    for name in ("_models", "training_jobs", "endpoints", "endpoint_configs"):
+    for name in (
+        "_models",
+        "training_jobs",
+        "endpoints",
+        "endpoint_configs",
+        "model_package_groups",
+        "model_packages",
+        "model_package_name_mapping",
+    ):
         assert isinstance(getattr(backend, name), dict), name
     endpoint = FakeEndpoint("123456789012", "us-east-1", "e", "c", [], {}, [])
     for name in (
@@ -68,6 +76,51 @@ def test_install_refuses_another_moto(monkeypatch: pytest.MonkeyPatch) -> None:
             ["self", "endpoint_name", "endpoint_config_name", "tags"],
         ),
         ("moto.sagemaker.models:SageMakerModelBackend.delete_endpoint", ["self", "endpoint_name"]),
+        (
+            "moto.sagemaker.models:SageMakerModelBackend.update_model_package",
+            [
+                "self",
+                "model_package_arn",
+                "model_approval_status",
+                "approval_description",
+                "customer_metadata_properties",
+                "customer_metadata_properties_to_remove",
+                "additional_inference_specifications_to_add",
+            ],
+        ),
+        (
+            "moto.sagemaker.models:ModelPackage.__init__",
+            [
+                "self",
+                "model_package_name",
+                "model_package_group_name",
+                "model_package_version",
+                "model_package_description",
+                "inference_specification",
+                "source_algorithm_specification",
+                "validation_specification",
+                "certify_for_marketplace",
+                "model_approval_status",
+                "metadata_properties",
+                "model_metrics",
+                "approval_description",
+                "customer_metadata_properties",
+                "drift_check_baselines",
+                "domain",
+                "task",
+                "sample_payload_url",
+                "additional_inference_specifications",
+                "client_token",
+                "region_name",
+                "account_id",
+                "model_package_type",
+                "tags",
+            ],
+        ),
+        (
+            "moto.sagemaker.models:SageMakerModelBackend.create_model_package_group",
+            ["self", "model_package_group_name", "model_package_group_description", "tags"],
+        ),
         ("moto.s3.models:S3Backend.put_object", ["self", "bucket_name", "key_name", "value"]),
         ("moto.s3.models:S3Backend.get_object", ["self", "bucket_name", "key_name"]),
         (
@@ -108,12 +161,18 @@ def test_runtime_responses_decode_bodies_unless_asked_not_to() -> None:
 
 
 def test_moto_lacks_the_actions_we_add() -> None:
-    """StopTrainingJob and UpdateEndpoint are ours; moto growing them needs a look."""
+    """StopTrainingJob, UpdateEndpoint and the registry deletes are ours; moto growing them
+    needs a look."""
     from moto.sagemaker.models import SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
 
     for owner in (SageMakerModelBackend, SageMakerResponse):
-        for name in ("stop_training_job", "update_endpoint"):
+        for name in (
+            "stop_training_job",
+            "update_endpoint",
+            "delete_model_package_group",
+            "delete_model_package",
+        ):
             current = getattr(owner, name, None)
             # Patched or not, moto's own version of the attribute must still be absent.
             assert getattr(current, "_localcloud_original", current) is None, (owner, name)
