@@ -249,6 +249,7 @@ class TrainingService:
             _terminate(run.process)
         timer = self._arm_max_runtime(run)
         tail: deque[str] = deque(maxlen=20)
+        metrics = _MetricReader(job.algorithm_specification.get("MetricDefinitions") or [])
         try:
             assert run.process.stdout is not None
             pending: list[str] = []
@@ -257,6 +258,7 @@ class TrainingService:
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
                 tail.append(line)
                 pending.append(line)
+                metrics.read(line)
                 if len(pending) >= LOG_FLUSH_LINES or time.monotonic() - last_flush > 1.0:
                     stream.write(pending)
                     pending, last_flush = [], time.monotonic()
@@ -266,6 +268,7 @@ class TrainingService:
             if timer is not None:
                 timer.cancel()
         self._raise_if_stopped(run)
+        job.final_metric_data_list = metrics.final() or None
         if code != 0:
             raise TrainingJobFailedError(self._failure_reason(run, code, tail, stream.stream))
         if not any((run.ml_root / "model").iterdir()):
@@ -322,6 +325,31 @@ class TrainingService:
                 "Create the output bucket or fix OutputDataConfig.S3OutputPath."
             ) from error
         return f"s3://{bucket}/{key}"
+
+
+class _MetricReader:
+    """The algorithm's metrics from its log lines, as SageMaker reads them for
+    FinalMetricDataList: each MetricDefinition's regex, its last match's first group."""
+
+    def __init__(self, definitions: list[dict[str, str]]) -> None:
+        self._patterns = [(d["Name"], re.compile(d["Regex"])) for d in definitions]
+        self._last: dict[str, float] = {}
+
+    def read(self, line: str) -> None:
+        for name, pattern in self._patterns:
+            match = pattern.search(line)
+            if match:
+                try:
+                    self._last[name] = float(match.group(1))
+                except (IndexError, ValueError):
+                    continue
+
+    def final(self) -> list[dict[str, Any]]:
+        now = moto_door.utcnow()
+        return [
+            {"MetricName": name, "Value": value, "Timestamp": now}
+            for name, value in self._last.items()
+        ]
 
 
 def _tar_gz(run: _Run) -> bytes:

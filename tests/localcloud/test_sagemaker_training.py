@@ -45,6 +45,8 @@ STAND_IN_TRAINER = textwrap.dedent(
             print(f"epoch {i}", flush=True)
             time.sleep(0.1)
     print("Epoch[0] Train-accuracy=0.5")
+    print("Epoch[0] Validation-accuracy=0.625")
+    print("Epoch[1] Validation-accuracy=0.75")
     (root / "model/model.json").write_text(json.dumps({"hyperparameters": hp}))
     """
 )
@@ -156,6 +158,9 @@ def test_job_runs_in_progress_then_completes_with_a_model_archive(
         model = json.load(archive.extractfile("model.json"))  # type: ignore[arg-type]
     assert model["hyperparameters"]["num_classes"] == "2"  # strings, as SageMaker passes them
     assert "VpcConfig" not in job and "FailureReason" not in job
+    # As SageMaker reads them from the log: each metric's last value.
+    final = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    assert final == {"train:accuracy": 0.5, "validation:accuracy": 0.75}
 
 
 def test_every_trainer_line_is_a_log_event_in_the_jobs_stream(
