@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -203,8 +204,17 @@ def plan_root(
     root_dir = infra / "envs" / root
     (root_dir / "offline_override.tf").write_text(OVERRIDE % {"sfn_url": sfn_url})
     bucket = f"scones-{root}-vehicle-classifier-changeme"
+    # What `make promote` writes: a version of the root's own model package group, and its
+    # artifact (recorded with each answer). The account is the root's terraform.tfvars one.
+    account = re.search(
+        r'^account_id\s*=\s*"(\d{12})"', (root_dir / "terraform.tfvars").read_text(), re.M
+    )
     variables = {
         "functions_build_dir": str(zips),
+        "model_package_arn": (
+            f"arn:aws:sagemaker:us-east-1:{account.group(1) if account else '111111111111'}:"
+            f"model-package/scones-{root}-models/1"
+        ),
         "model_data_url": f"s3://{bucket}/models/job-1/output/model.tar.gz",
     }
     _terraform(["init", "-input=false", "-no-color"], root_dir, env, timeout)

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.terraform
 ROOTS = ("dev", "prod", "local")
 ROOT_FILES = ("main.tf", "variables.tf", "outputs.tf", "moved.tf", "versions.tf", "providers.tf")
 # Variables a root declares besides its terraform.tfvars keys: what the tooling sets
-# (TF_VAR_functions_build_dir in tests, model.auto.tfvars.json from training, and for local
+# (TF_VAR_functions_build_dir in tests, model.auto.tfvars.json from `make promote`, and for local
 # TF_VAR_local_cloud_endpoint from scripts/tf.sh).
-TOOLING_VARIABLES = {"functions_build_dir", "model_data_url"}
+TOOLING_VARIABLES = {"functions_build_dir", "model_package_arn", "model_data_url"}
 PROVIDER_VARIABLES = {"local": {"local_cloud_endpoint"}}
 # Values validated outside the five concern modules: only those the stack or a root owns.
 OWN_VALIDATIONS = {

@@ -11,7 +11,7 @@ it), none replaced or destroyed but the one alarm the service drops; what is new
 created, and no old output changes but alarm_names. That plan is applied and a second plan
 must exit 0 with -detailed-exitcode.
 
-No model_data_url: the local cloud would load the artifact to serve the endpoint, so the
+No model_package_arn: the local cloud would load the artifact to serve the endpoint, so the
 model, endpoint configuration and endpoint (count 0 without a model) are not in the state;
 every module instance is, the SageMaker role standing for model_endpoint.
 """
@@ -63,6 +63,10 @@ NEW_OUTPUTS = {
     "incoming_prefix",
     "batch_state_machine_arn",
     "batch_results_prefix",
+    # The model registry (issue 14): the group is created, next to the moved role.
+    "model_package_group_name",
+    "model_package_arn",
+    "min_accuracy",
 }
 OVERRIDE = """\
 terraform {

@@ -38,6 +38,7 @@ EXPECTED_TYPES = {
     "aws_lambda_function": 3,
     # Three functions' and two state machines'.
     "aws_cloudwatch_log_group": 5,
+    "aws_sagemaker_model_package_group": 1,
     "aws_sagemaker_model": 1,
     "aws_sagemaker_endpoint_configuration": 1,
     "aws_sagemaker_endpoint": 1,
@@ -259,9 +260,20 @@ def test_endpoint_configuration_captures_data(dev_plan: Plan) -> None:
     assert capture["capture_content_type_header"][0]["json_content_types"] == ["application/json"]
     (variant,) = config["production_variants"]
     assert variant["instance_type"] == "ml.m5.large" and variant["initial_instance_count"] == 1
+
+
+def test_the_endpoint_serves_a_model_package_not_an_s3_uri(dev_plan: Plan) -> None:
     model = dev_plan.one("aws_sagemaker_model")
-    assert model["primary_container"][0]["image"].endswith("/image-classification:1")
+    (container,) = model["primary_container"]
+    package = f"arn:aws:sagemaker:us-east-1:{ACCOUNT['dev']}:model-package/scones-dev-models/1"
+    assert container["model_package_name"] == package
+    assert container.get("model_data_url") is None and container.get("image") is None
     assert model["name"].startswith("scones-dev-model-")
+    group = dev_plan.one("aws_sagemaker_model_package_group")
+    assert group["model_package_group_name"] == "scones-dev-models"
+    assert dev_plan.outputs["model_package_group_name"]["value"] == "scones-dev-models"
+    assert dev_plan.outputs["model_package_arn"]["value"] == package
+    assert dev_plan.outputs["min_accuracy"]["value"] == 0.9
 
 
 def test_functions_are_configured_from_variables(dev_plan: Plan) -> None:
@@ -326,6 +338,8 @@ def test_outputs_others_rely_on(dev_plan: Plan) -> None:
         "dashboard_name",
         "alarm_topic_arn",
         "alarm_names",
+        "model_package_group_name",
+        "min_accuracy",
     } <= set(dev_plan.outputs)
     assert dev_plan.outputs["endpoint_name"]["value"] == "scones-dev-endpoint"
     assert dev_plan.outputs["bucket_name"]["value"] == dev_plan.bucket

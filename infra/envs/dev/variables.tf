@@ -76,6 +76,11 @@ variable "model_latency_alarm_threshold_ms" {
   type        = number
 }
 
+variable "min_accuracy" {
+  description = "Quality gate of `make train`: the test-split accuracy (0-1) a model needs to be registered Approved (model_endpoint)."
+  type        = number
+}
+
 # Set by the tooling, not by terraform.tfvars.
 
 variable "functions_build_dir" {
@@ -84,8 +89,14 @@ variable "functions_build_dir" {
   default     = "../../../build/functions"
 }
 
+variable "model_package_arn" {
+  description = "ARN of the model package the endpoint serves; `make promote` writes it to model.auto.tfvars.json. Null leaves the endpoint out."
+  type        = string
+  default     = null
+}
+
 variable "model_data_url" {
-  description = "S3 URL of the model artifact; training writes it to model.auto.tfvars.json. Null leaves the endpoint out."
+  description = "S3 URL of the promoted package's artifact, recorded with every answer; `make promote` writes it beside model_package_arn."
   type        = string
   default     = null
 }

@@ -18,7 +18,9 @@ module "stack" {
   endpoint_5xx_alarm_threshold     = var.endpoint_5xx_alarm_threshold
   model_latency_alarm_threshold_ms = var.model_latency_alarm_threshold_ms
   functions_build_dir              = var.functions_build_dir
+  model_package_arn                = var.model_package_arn
   model_data_url                   = var.model_data_url
+  min_accuracy                     = var.min_accuracy
   needs_review_share_threshold     = var.needs_review_share_threshold
 
   batch_max_concurrency              = var.batch_max_concurrency

@@ -19,7 +19,9 @@ module "stack" {
   endpoint_5xx_alarm_threshold     = var.endpoint_5xx_alarm_threshold
   model_latency_alarm_threshold_ms = var.model_latency_alarm_threshold_ms
   functions_build_dir              = var.functions_build_dir
+  model_package_arn                = var.model_package_arn
   model_data_url                   = var.model_data_url
+  min_accuracy                     = var.min_accuracy
   results_deletion_protection      = var.results_deletion_protection
   needs_review_share_threshold     = var.needs_review_share_threshold
 

@@ -2,8 +2,8 @@ data "aws_partition" "this" {}
 
 data "aws_region" "this" {}
 
-# The built-in Image Classification algorithm's inference image, resolved per region inside
-# the provider (no network call).
+# The built-in Image Classification algorithm's image, resolved per region inside the provider
+# (no network call): the image the model packages name (output image_uri).
 data "aws_sagemaker_prebuilt_ecr_image" "this" {
   repository_name = "image-classification"
   image_tag       = "1"
@@ -16,15 +16,22 @@ resource "aws_sagemaker_model" "this" {
   execution_role_arn       = aws_iam_role.this.arn
   enable_network_isolation = true
 
+  # A registered model version: SageMaker takes the image and the artifact from the package's
+  # InferenceSpecification (ContainerDefinition.ModelPackageName, "the name or ARN of the model
+  # package to use to create the model"), so neither is given here.
   primary_container {
-    image          = data.aws_sagemaker_prebuilt_ecr_image.this.registry_path
-    model_data_url = var.model_data_url
+    model_package_name = var.model_package_arn
   }
 
   tags = var.tags
 
   lifecycle {
     create_before_destroy = true
+
+    precondition {
+      condition     = local.model_package_group == lower(aws_sagemaker_model_package_group.this.model_package_group_name)
+      error_message = "model_package_arn must be a version of this environment's model package group (${local.model_package_group_name}); run `make promote ENV=<env>` to pick one."
+    }
   }
 
   # SageMaker checks the role's S3 access when it creates the model.

@@ -23,13 +23,23 @@ output "endpoint_configuration_name" {
   value       = try(aws_sagemaker_endpoint_configuration.this[0].name, null)
 }
 
+output "model_package_group_name" {
+  description = "Name of the model package group that `make train` registers models in."
+  value       = aws_sagemaker_model_package_group.this.model_package_group_name
+}
+
+output "model_package_group_arn" {
+  description = "ARN of the model package group."
+  value       = aws_sagemaker_model_package_group.this.arn
+}
+
 output "model_name" {
-  description = "Name of the current model (derived from a hash of model_data_url), or null before the first model."
+  description = "Name of the current model (derived from a hash of model_package_arn), or null before the first promoted package."
   value       = try(aws_sagemaker_model.this[0].name, null)
 }
 
 output "image_uri" {
-  description = "Inference image of the built-in Image Classification algorithm in this region."
+  description = "Image of the built-in Image Classification algorithm in this region, which the model packages name."
   value       = data.aws_sagemaker_prebuilt_ecr_image.this.registry_path
 }
 

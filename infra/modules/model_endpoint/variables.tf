@@ -28,14 +28,25 @@ variable "bucket_name" {
   }
 }
 
-variable "model_data_url" {
-  description = "S3 URL of the trained model artifact (model.tar.gz), written by training to model.auto.tfvars.json. Null creates only the execution role (training needs it before any model exists); model, endpoint configuration and endpoint come with the first artifact."
+variable "model_package_arn" {
+  description = "ARN of the model package (a version of this module's model package group) the endpoint serves, written by `make promote` to model.auto.tfvars.json. Null creates only the execution role and the group (training needs them before any model exists); model, endpoint configuration and endpoint come with the first promoted package."
   type        = string
   default     = null
 
   validation {
-    condition     = var.model_data_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\\.tar\\.gz$", var.model_data_url))
-    error_message = "model_data_url must be null or an s3://bucket/key.tar.gz URL."
+    condition     = var.model_package_arn == null || can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[a-z0-9](-*[a-z0-9]){0,62}/[0-9]{1,9}$", var.model_package_arn))
+    error_message = "model_package_arn must be null or a versioned model package ARN, arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."
+  }
+}
+
+variable "min_accuracy" {
+  description = "Quality gate: the test-split accuracy (0-1) a trained model must reach for `make train` to register it as Approved; below it the package is Rejected. Read by the tooling from the root's output min_accuracy."
+  type        = number
+  default     = 0.9
+
+  validation {
+    condition     = var.min_accuracy >= 0 && var.min_accuracy <= 1
+    error_message = "min_accuracy must be between 0 and 1."
   }
 }
 

@@ -49,7 +49,7 @@ variable "endpoint_name" {
 }
 
 variable "enable_endpoint_monitoring" {
-  description = "Add the endpoint's alarms (5xx errors, model latency) and dashboard widgets. The roots set it when the endpoint exists (model_data_url set); it must be known at plan time."
+  description = "Add the endpoint's alarms (5xx errors, model latency) and dashboard widgets. The roots set it when the endpoint exists (model_package_arn set); it must be known at plan time."
   type        = bool
   default     = false
 }

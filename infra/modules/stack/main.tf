@@ -43,7 +43,8 @@ module "model_endpoint" {
   account_id                       = var.account_id
   name_prefix                      = local.name_prefix
   bucket_name                      = module.storage.bucket_name
-  model_data_url                   = var.model_data_url
+  model_package_arn                = var.model_package_arn
+  min_accuracy                     = var.min_accuracy
   instance_type                    = var.endpoint_instance_type
   initial_instance_count           = var.endpoint_instance_count
   serverless_config                = var.endpoint_serverless_config
@@ -144,7 +145,7 @@ module "monitoring" {
   # Errors are business, watched as the needs-review share; its faults fail the execution.
   functions_with_business_errors = ["filter_inferences"]
   endpoint_name                  = module.model_endpoint.endpoint_name
-  enable_endpoint_monitoring     = var.model_data_url != null
+  enable_endpoint_monitoring     = var.model_package_arn != null
   alarm_emails                   = var.alarm_emails
   dead_letter_queues = {
     ingest = module.ingest.dlq_name

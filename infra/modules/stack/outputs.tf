@@ -19,17 +19,32 @@ output "state_machine_name" {
 }
 
 output "endpoint_name" {
-  description = "Name of the SageMaker endpoint (stable; the endpoint exists once model_data_url is set)."
+  description = "Name of the SageMaker endpoint (stable; the endpoint exists once model_package_arn is set)."
   value       = module.model_endpoint.endpoint_name
 }
 
 output "endpoint_deployed" {
-  description = "Whether the endpoint is part of this environment yet (model_data_url set)."
-  value       = var.model_data_url != null
+  description = "Whether the endpoint is part of this environment yet (model_package_arn set)."
+  value       = var.model_package_arn != null
+}
+
+output "model_package_group_name" {
+  description = "Model package group in which `make train` registers every trained model."
+  value       = module.model_endpoint.model_package_group_name
+}
+
+output "model_package_arn" {
+  description = "ARN of the model package the endpoint serves, or null before the first promotion."
+  value       = var.model_package_arn
+}
+
+output "min_accuracy" {
+  description = "Quality gate of `make train`: test-split accuracy a model needs to be Approved."
+  value       = var.min_accuracy
 }
 
 output "model_name" {
-  description = "Name of the current SageMaker model, or null before the first training."
+  description = "Name of the current SageMaker model, or null before the first promotion."
   value       = module.model_endpoint.model_name
 }
 

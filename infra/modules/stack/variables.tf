@@ -79,10 +79,22 @@ variable "log_retention_days" {
   default     = 30
 }
 
-variable "model_data_url" {
-  description = "S3 URL of the model artifact (model_endpoint). Written by training to model.auto.tfvars.json; null until the first training, which leaves the endpoint out."
+variable "model_package_arn" {
+  description = "ARN of the model package the endpoint serves (model_endpoint). Written by `make promote` to model.auto.tfvars.json; null until the first promotion, which leaves the endpoint out."
   type        = string
   default     = null
+}
+
+variable "model_data_url" {
+  description = "S3 URL of the promoted package's artifact, recorded with every answer (workflow); `make promote` writes it from the package. The endpoint serves model_package_arn, never this URL."
+  type        = string
+  default     = null
+}
+
+variable "min_accuracy" {
+  description = "Quality gate of `make train`: the test-split accuracy (0-1) a model needs to be registered Approved (model_endpoint)."
+  type        = number
+  default     = 0.9
 }
 
 variable "access_log_bucket_name" {

@@ -13,6 +13,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_sagemaker_model_package_group" {
+    defaults = {
+      arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/scones-test-models"
+    }
+  }
+
   mock_resource "aws_sagemaker_endpoint_configuration" {
     defaults = {
       arn  = "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/scones-test-config"
@@ -54,10 +60,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix    = "scones-test"
-  account_id     = "123456789012"
-  bucket_name    = "scones-test-bucket"
-  model_data_url = "s3://scones-test-bucket/models/job-1/output/model.tar.gz"
+  name_prefix       = "scones-test"
+  account_id        = "123456789012"
+  bucket_name       = "scones-test-bucket"
+  model_package_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/scones-test-models/1"
 }
 
 run "provisioned_endpoint_with_data_capture" {
@@ -65,16 +71,26 @@ run "provisioned_endpoint_with_data_capture" {
 
   assert {
     condition = (
-      aws_sagemaker_model.this[0].primary_container[0].image == "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1" &&
-      aws_sagemaker_model.this[0].primary_container[0].model_data_url == var.model_data_url &&
+      aws_sagemaker_model.this[0].primary_container[0].model_package_name == var.model_package_arn &&
+      aws_sagemaker_model.this[0].primary_container[0].image == null &&
+      aws_sagemaker_model.this[0].primary_container[0].model_data_url == null &&
       aws_sagemaker_model.this[0].execution_role_arn == aws_iam_role.this.arn
     )
-    error_message = "The model serves the built-in Image Classification image with the artifact from model_data_url."
+    error_message = "The model is the promoted model package (its image and artifact come from the package), not a raw S3 URI."
   }
 
   assert {
-    condition     = aws_sagemaker_model.this[0].name == "scones-test-model-${substr(sha256(var.model_data_url), 0, 12)}"
-    error_message = "The model name is derived from a hash of model_data_url."
+    condition     = aws_sagemaker_model.this[0].name == "scones-test-model-${substr(sha256(var.model_package_arn), 0, 12)}"
+    error_message = "The model name is derived from a hash of model_package_arn."
+  }
+
+  assert {
+    condition = (
+      aws_sagemaker_model_package_group.this.model_package_group_name == "scones-test-models" &&
+      output.model_package_group_name == "scones-test-models" &&
+      strcontains(aws_sagemaker_model_package_group.this.model_package_group_description, "0.9")
+    )
+    error_message = "Each environment has its own model package group, and its description states the gate."
   }
 
   assert {
@@ -132,17 +148,27 @@ run "provisioned_endpoint_with_data_capture" {
   }
 }
 
-run "new_artifact_replaces_the_model" {
+run "new_package_replaces_the_model" {
   command = plan
 
   variables {
-    model_data_url = "s3://scones-test-bucket/models/job-2/output/model.tar.gz"
+    model_package_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/scones-test-models/2"
   }
 
   assert {
     condition     = aws_sagemaker_model.this[0].name != run.provisioned_endpoint_with_data_capture.model_name
-    error_message = "A new artifact must give a new model name, so that the model is replaced and the endpoint rolls."
+    error_message = "A new package must give a new model name, so that the model is replaced and the endpoint rolls."
   }
+}
+
+run "package_of_another_group_is_refused" {
+  command = plan
+
+  variables {
+    model_package_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/scones-prod-models/4"
+  }
+
+  expect_failures = [aws_sagemaker_model.this]
 }
 
 run "serverless_variant" {
@@ -168,13 +194,13 @@ run "role_only_before_first_model" {
   command = plan
 
   variables {
-    model_data_url         = null
+    model_package_arn      = null
     enable_training_access = true
   }
 
   assert {
     condition     = length(aws_sagemaker_model.this) == 0 && length(aws_sagemaker_endpoint_configuration.this) == 0 && length(aws_sagemaker_endpoint.this) == 0
-    error_message = "Without a model artifact only the role exists."
+    error_message = "Without a promoted package only the role (and the package group) exist."
   }
 
   assert {
@@ -197,7 +223,8 @@ run "rejects_invalid_values" {
   command = plan
 
   variables {
-    model_data_url                   = "https://example.com/model.tar.gz"
+    model_package_arn                = "s3://scones-test-bucket/models/job-1/output/model.tar.gz"
+    min_accuracy                     = 1.5
     data_capture_sampling_percentage = 101
     serverless_config                = { memory_size_in_mb = 1000, max_concurrency = 5 }
     initial_instance_count           = 0
@@ -205,7 +232,8 @@ run "rejects_invalid_values" {
   }
 
   expect_failures = [
-    var.model_data_url,
+    var.model_package_arn,
+    var.min_accuracy,
     var.data_capture_sampling_percentage,
     var.serverless_config,
     var.initial_instance_count,

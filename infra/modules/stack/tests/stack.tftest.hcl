@@ -22,6 +22,7 @@ variables {
   endpoint_5xx_alarm_threshold     = 1
   model_latency_alarm_threshold_ms = 1000
   needs_review_share_threshold     = 0.3
+  min_accuracy                     = 0.85
 }
 
 mock_provider "aws" {
@@ -124,7 +125,12 @@ run "before_first_training" {
 
   assert {
     condition     = output.endpoint_deployed == false && output.model_name == null
-    error_message = "Without model_data_url the endpoint is left out."
+    error_message = "Without model_package_arn the endpoint is left out."
+  }
+
+  assert {
+    condition     = output.model_package_group_name == "scones-local-models" && output.min_accuracy == 0.85 && output.model_package_arn == null
+    error_message = "The model package group and the gate exist before the first model, for training."
   }
 
   assert {
@@ -191,12 +197,22 @@ run "with_model" {
   command = apply
 
   variables {
-    model_data_url = "s3://scones-local/models/job-1/output/model.tar.gz"
+    model_package_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/scones-local-models/3"
+    model_data_url    = "s3://scones-local/models/job-1/output/model.tar.gz"
   }
 
   assert {
     condition     = output.endpoint_deployed && output.endpoint_name == "scones-local-endpoint"
-    error_message = "model_data_url deploys the endpoint."
+    error_message = "model_package_arn deploys the endpoint."
+  }
+
+  assert {
+    condition = (
+      module.model_endpoint.model_name == "scones-local-model-${substr(sha256(var.model_package_arn), 0, 12)}" &&
+      output.model_package_arn == var.model_package_arn &&
+      strcontains(module.workflow.definition, var.model_data_url)
+    )
+    error_message = "The endpoint serves the package; every answer records the package's artifact."
   }
 
   assert {
