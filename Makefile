@@ -37,6 +37,8 @@ SINCE       ?=
 LIMIT       ?=
 FORMAT      ?=
 AUTO_APPROVE ?= 0
+MIN_ACCURACY ?=
+PACKAGE     ?=
 # localcloud/control.py DEFAULT_PORT; tests/infra/test_infra_layout.py checks that they agree.
 LOCAL_CLOUD_PORT ?= 4566
 export LOCAL_CLOUD_PORT
@@ -49,7 +51,7 @@ ifeq ($(ENV),local)
 AWS_ENV := lc_env="$$($(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT))" && eval "$$lc_env" &&
 endif
 
-.PHONY: help venv lock test lint format package data upload train train-local evaluate \
+.PHONY: help venv lock test lint format package data upload train promote train-local evaluate \
         init plan apply destroy local-up local-down local-status local-env classify results monitor demo bench soak clean
 
 help: ## List the targets
@@ -97,8 +99,11 @@ data: venv ## Convert CIFAR-100 into build/data (DATA=archive or image folder; V
 upload: venv ## Copy build/data to ENV's bucket in the training-channel layout (BUCKET= overrides Terraform)
 	$(AWS_ENV) $(PY) -m training.upload --env $(ENV) --data build/data $(if $(BUCKET),--bucket $(BUCKET))
 
-train: venv ## Launch and follow ENV's training job; writes infra/envs/ENV/model.auto.tfvars.json
-	$(AWS_ENV) $(PY) -m training.launch --env $(ENV) --data build/data
+train: venv ## Train ENV's model, test it, register it Approved/Rejected by the gate (MIN_ACCURACY= for one run)
+	$(AWS_ENV) $(PY) -m training.launch --env $(ENV) --data build/data $(if $(MIN_ACCURACY),--min-accuracy $(MIN_ACCURACY))
+
+promote: venv ## Write ENV's latest Approved model package (or PACKAGE=arn) for the next plan; prints old -> new
+	$(AWS_ENV) $(PY) -m training.promote --env $(ENV) $(if $(PACKAGE),--package '$(PACKAGE)')
 
 train-local: venv ## Train the local CPU model from build/data into build/ml/model (no cloud)
 	$(PY) -m training.local_trainer stage --data build/data --ml-root build/ml

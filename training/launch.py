@@ -1,10 +1,15 @@
-"""`make train`: launch the Image Classification training job, follow it, record the model."""
+"""`make train`: launch the training job, follow it, gate the model and register it.
+
+The trained artifact is evaluated here on the test split (the local CPU inference code, the
+code the local endpoint runs) and registered as a version of the environment's model package
+group with its metrics: Approved when the test accuracy reaches the gate (--min-accuracy, else
+the Terraform output min_accuracy), else Rejected with the reason, and a non-zero exit.
+`make promote` then picks an Approved package for the next plan.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +18,7 @@ from typing import Any
 from training.algorithm_image import image_uri
 from training.aws import client, region_of
 from training.errors import TerraformOutputError, TrainingJobFailedError, TrainingToolError
+from training.evaluate import split_images
 from training.follow import DetachedError, follow
 from training.hyperparameters import (
     CONFIG_DIR,
@@ -21,9 +27,9 @@ from training.hyperparameters import (
     load_json,
 )
 from training.job_request import JobSettings, job_name, training_job_request
+from training.registry import Gate, ModelRejectedError, Registration, evaluate_artifact, register
 from training.terraform_outputs import ENVS_DIR, read_outputs
 
-TFVARS_NAME = "model.auto.tfvars.json"
 EXIT_INTERRUPTED = 130
 
 
@@ -47,26 +53,65 @@ def resolve_infra(
     return str(role), str(bucket)
 
 
-def write_model_tfvars(envs_dir: Path, env: str, model_data_url: str) -> Path:
-    """infra/envs/<env>/model.auto.tfvars.json, which the next `make apply` reads."""
-    root = envs_dir / env
-    root.mkdir(parents=True, exist_ok=True)
-    target = root / TFVARS_NAME
-    staging = target.with_suffix(f".tmp-{os.getpid()}")
-    staging.write_text(json.dumps({"model_data_url": model_data_url}, indent=2) + "\n")
-    staging.replace(target)
-    return target
-
-
-def finish(description: dict[str, Any], envs_dir: Path, env: str) -> Path:
-    """Record a Completed job's model, or raise with the job's FailureReason."""
+def finish(description: dict[str, Any]) -> str:
+    """A Completed job's artifact URL, or raise with the job's FailureReason."""
     name = description["TrainingJobName"]
     status = description["TrainingJobStatus"]
     if status != "Completed":
         reason = description.get("FailureReason", "no FailureReason given")
         raise TrainingJobFailedError(f"training job {name} ended {status}: {reason}")
-    url = description["ModelArtifacts"]["S3ModelArtifacts"]
-    return write_model_tfvars(envs_dir, env, url)
+    return str(description["ModelArtifacts"]["S3ModelArtifacts"])
+
+
+def resolve_registry(
+    env: str, envs_dir: Path, group: str | None, min_accuracy: float | None
+) -> tuple[str, Gate]:
+    """The model package group and the gate: the flags if given, else the Terraform outputs."""
+    outputs: dict[str, Any] = {}
+    if group is None or min_accuracy is None:
+        try:
+            outputs = read_outputs(env, envs_dir)
+        except TerraformOutputError as exc:
+            raise TerraformOutputError(
+                f"{exc}; or pass --model-package-group NAME and --min-accuracy N"
+            ) from exc
+    group = group or outputs.get("model_package_group_name")
+    if not group:
+        raise TerraformOutputError(
+            f"the {env} environment has no Terraform output model_package_group_name; run "
+            f"`make apply ENV={env}` first, or pass --model-package-group NAME"
+        )
+    if min_accuracy is not None:
+        return str(group), Gate(min_accuracy, "--min-accuracy")
+    if not isinstance(outputs.get("min_accuracy"), int | float):
+        raise TerraformOutputError(
+            f"the {env} environment has no Terraform output min_accuracy; run "
+            f"`make apply ENV={env}` first, or pass --min-accuracy N (MIN_ACCURACY= on make)"
+        )
+    return str(group), Gate(float(outputs["min_accuracy"]), "Terraform output min_accuracy")
+
+
+def gate_and_register(
+    sagemaker: Any,
+    s3: Any,
+    description: dict[str, Any],
+    data: Path,
+    group: str,
+    gate: Gate,
+    image: str,
+) -> Registration:
+    """Evaluate the job's artifact on the test split and register it; raise when Rejected."""
+    url = finish(description)
+    report = evaluate_artifact(s3, url, data)
+    registration = register(
+        sagemaker, s3, group=group, job=description, image=image, report=report, gate=gate
+    )
+    if not registration.approved:
+        raise ModelRejectedError(
+            f"{registration.reason}. Registered as Rejected: {registration.arn}; it will not "
+            "be promoted. Improve the model, or lower the gate for one run with MIN_ACCURACY="
+        )
+    return registration
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,6 +128,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, default=Path("build/data"), help="for train.lst")
     parser.add_argument("--poll-seconds", type=float, help="overrides training/config/job.json")
     parser.add_argument("--attach", metavar="JOB", help="follow an existing job instead")
+    parser.add_argument(
+        "--min-accuracy",
+        type=float,
+        help="gate for this run: test accuracy an Approved model needs (default: output "
+        "min_accuracy)",
+    )
+    parser.add_argument(
+        "--model-package-group", help="registry group (default: output model_package_group_name)"
+    )
     parser.add_argument("--no-wait", action="store_true", help="launch and return")
     return parser
 
@@ -92,11 +146,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = JobSettings.from_config(load_json(args.job_config))
         poll = args.poll_seconds if args.poll_seconds is not None else settings.poll_seconds
+        # Checked before any call to AWS: a missing gate or test split fails in a second.
+        group, gate = resolve_registry(
+            args.env, args.envs_dir, args.model_package_group, args.min_accuracy
+        )
+        split_images(args.data, "test")
         if args.attach:
             sagemaker = client("sagemaker", args.env)
             name = args.attach
         else:
-            # Validated before any call to AWS: a bad config fails in a second, not a minute.
             hyperparameters = load_hyperparameters(args.config, args.data / "train.lst")
             role, bucket = resolve_infra(args.env, args.envs_dir, args.role, args.bucket)
             sagemaker = client("sagemaker", args.env)
@@ -117,15 +175,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.no_wait:
                 return 0
         description = follow(sagemaker, name, poll_seconds=poll)
-        tfvars = finish(description, args.envs_dir, args.env)
+        image = description["AlgorithmSpecification"]["TrainingImage"]
+        print(f"evaluating {finish(description)} on {args.data / 'test.lst'}")
+        registration = gate_and_register(
+            sagemaker, client("s3", args.env), description, args.data, group, gate, image
+        )
     except DetachedError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INTERRUPTED
     except TrainingToolError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    url = description["ModelArtifacts"]["S3ModelArtifacts"]
-    print(f"model: {url}\nwrote {tfvars}; run `make apply ENV={args.env}` to deploy it")
+    print(
+        f"Approved: {registration.reason}\nregistered {registration.arn}\n"
+        f"run `make promote ENV={args.env}` to deploy it with the next plan"
+    )
     return 0
 
 

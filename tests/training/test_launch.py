@@ -1,4 +1,6 @@
-"""`make train`: the CreateTrainingJob request (checked against moto), following, tfvars."""
+"""`make train`: the CreateTrainingJob request (checked against moto), following, the artifact.
+
+The gate and the registration: tests/training/test_registry.py, against the local cloud."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ def data(tmp_path) -> Path:
     root = tmp_path / "data"
     root.mkdir()
     (root / "train.lst").write_text("".join(f"{i}\t{i % 2}\tb/{i}.png\n" for i in range(900)))
+    (root / "test.lst").write_text("0\t0\tbicycle/t.png\n")
     return root
 
 
@@ -91,12 +94,13 @@ def test_request_has_four_image_channels():
     assert request["OutputDataConfig"] == {"S3OutputPath": f"s3://{BUCKET}/models/"}
 
 
-def test_launch_against_moto_sends_the_expected_job_and_writes_tfvars(aws, data, tmp_path, capsys):
+def test_launch_against_moto_sends_the_expected_job(aws, data, tmp_path, capsys):
     envs = tmp_path / "envs"
     code = main(
         [
             "--env", "dev", "--envs-dir", str(envs), "--role", ROLE, "--bucket", BUCKET,
-            "--data", str(data), "--poll-seconds", "0",
+            "--data", str(data), "--poll-seconds", "0", "--no-wait",
+            "--model-package-group", "scones-dev-models", "--min-accuracy", "0.9",
         ]
     )  # fmt: skip
     assert code == 0
@@ -126,23 +130,25 @@ def test_launch_against_moto_sends_the_expected_job_and_writes_tfvars(aws, data,
         "VolumeSizeInGB": 50,
     }
     assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
-    tfvars = json.loads((envs / "dev" / "model.auto.tfvars.json").read_text())
-    assert tfvars == {"model_data_url": job["ModelArtifacts"]["S3ModelArtifacts"]}
-    assert "make apply ENV=dev" in capsys.readouterr().out
+    assert not (envs / "dev" / "model.auto.tfvars.json").exists()  # `make promote` writes it
 
 
 def test_bad_config_fails_before_any_aws_call(data, tmp_path, capsys):
     config = tmp_path / "h.json"
     config.write_text(json.dumps({"image_shape": "3,32,32", "num_classes": 2, "epochs": 1,
                                   "learning_rate": 0.1, "mini_batch_size": 5000}))  # fmt: skip
-    args = ["--config", str(config), "--data", str(data), "--role", ROLE, "--bucket", "b"]
+    args = ["--config", str(config), "--data", str(data), "--role", ROLE, "--bucket", "b",
+            "--model-package-group", "g", "--min-accuracy", "0.5"]  # fmt: skip
     code = main(["--env", "dev", *args])
     assert code == 1
     assert "mini_batch_size=5000 exceeds" in capsys.readouterr().err
 
 
 def test_missing_terraform_outputs_say_what_to_pass(aws, data, tmp_path, capsys):
-    code = main(["--env", "nowhere", "--envs-dir", str(tmp_path), "--data", str(data)])
+    code = main(
+        ["--env", "nowhere", "--envs-dir", str(tmp_path), "--data", str(data),
+         "--model-package-group", "g", "--min-accuracy", "0.5"]
+    )  # fmt: skip
     assert code == 1
     assert "--role ARN and --bucket NAME" in capsys.readouterr().err
 
@@ -190,8 +196,7 @@ def test_follow_prints_each_state_once_until_completed(tmp_path):
         "Completed / Completed",
     ]
     assert lines[0].startswith("[00:00]")
-    tfvars = finish(description, tmp_path, "local")
-    assert json.loads(tfvars.read_text()) == {"model_data_url": "s3://b/models/j/model.tar.gz"}
+    assert finish(description) == "s3://b/models/j/model.tar.gz"
 
 
 def test_failed_job_raises_with_its_failure_reason(tmp_path):
@@ -200,8 +205,7 @@ def test_failed_job_raises_with_its_failure_reason(tmp_path):
     )
     description = follow(fake, "j", poll_seconds=0, out=lambda line: None, sleep=lambda s: None)
     with pytest.raises(TrainingJobFailedError, match="ended Failed: ClientError: bad lst"):
-        finish(description, tmp_path, "local")
-    assert not (tmp_path / "local").exists()
+        finish(description)
 
 
 def interrupt_once() -> Any:
