@@ -97,7 +97,8 @@ class DeployedStack:
             dummy keys, region), `LOCAL_CLOUD_PORT`, `TF_BUILD_DIR`.
         variables: `-var` values every plan gets (threshold = BASE_THRESHOLD).
         outputs: the root's Terraform outputs after the last apply (name -> value).
-        model_data_url: the trained artifact the endpoint serves.
+        model_package_arn: the promoted model package the endpoint serves.
+        model_data_url: its artifact (recorded with every answer).
         timings: seconds per deployment step (package, convert, apply_1, upload, train, ...).
     """
 
@@ -107,6 +108,7 @@ class DeployedStack:
     env: dict[str, str]
     variables: dict[str, str] = field(default_factory=lambda: {"threshold": str(BASE_THRESHOLD)})
     outputs: dict[str, Any] = field(default_factory=dict)
+    model_package_arn: str = ""
     model_data_url: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -310,9 +312,13 @@ def deploy(cloud: RunningCloud, workdir: Path, shared_data: Path) -> DeployedSta
         "training.launch",
         *("--env", ENV, "--envs-dir", str(repo / "infra" / "envs")),
         *("--config", str(config), "--data", str(data), "--poll-seconds", "1"),
+        # A few epochs on a subset: what these stacks test is not the model's accuracy.
+        *("--min-accuracy", "0"),
     )
     _timed(timings, "train", began)
+    stack.run_module("training.promote", "--env", ENV, "--envs-dir", str(repo / "infra" / "envs"))
     tfvars = json.loads((stack.root / "model.auto.tfvars.json").read_text(encoding="utf-8"))
+    stack.model_package_arn = str(tfvars["model_package_arn"])
     stack.model_data_url = str(tfvars["model_data_url"])
 
     timings["apply_2"] = round(stack.apply(), 1)
@@ -341,6 +347,12 @@ def destroy_and_check(stack: DeployedStack, keep_buckets: Collection[str] = ()) 
 
     keep_buckets: buckets the caller made outside the root (the soak's artifact bucket).
     """
+    from training.registry import delete_packages
+
+    # The packages are the tooling's, not Terraform's: the group goes only once they are gone.
+    group = stack.outputs.get("model_package_group_name")
+    if group:
+        delete_packages(stack.client("sagemaker"), str(group))
     destroyed = stack.destroy()
     if destroyed.returncode != 0:
         raise StackError(

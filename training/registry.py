@@ -217,3 +217,14 @@ def artifact_of(package: dict[str, Any]) -> str:
     if not url:
         raise UnknownPackageError(f"{package['ModelPackageArn']} names no ModelDataUrl")
     return str(url)
+
+
+def delete_packages(sagemaker: Any, group: str) -> list[str]:
+    """Delete every version of group (before a destroy: the packages are not Terraform's)."""
+    deleted = []
+    paginator = sagemaker.get_paginator("list_model_packages")
+    for page in paginator.paginate(ModelPackageGroupName=group):
+        for summary in page["ModelPackageSummaryList"]:
+            sagemaker.delete_model_package(ModelPackageName=summary["ModelPackageArn"])
+            deleted.append(summary["ModelPackageArn"])
+    return deleted

@@ -189,7 +189,8 @@ class Demo:
 
     # 6
     def train(self) -> None:
-        from training import launch
+        from training import launch, promote, registry
+        from training.algorithm_image import image_uri
         from training.aws import client
         from training.hyperparameters import DEFAULT_HYPERPARAMETERS
 
@@ -206,9 +207,24 @@ class Demo:
             # Same data, hyperparameters and trainer: the cached artifact is what training
             # would produce again, so it goes back to the fresh cloud at its original key.
             s3.upload_file(str(MODEL_CACHE), bucket, key)
-            launch.write_model_tfvars(Path("infra/envs"), ENV, f"s3://{bucket}/{key}")
+            # The reused artifact goes through the same gate and registry as a trained one.
+            found = outputs()
+            gate = registry.Gate(float(found["min_accuracy"]), "Terraform output min_accuracy")
+            job = {
+                "TrainingJobName": key.split("/")[1],
+                "ModelArtifacts": {"S3ModelArtifacts": f"s3://{bucket}/{key}"},
+            }
+            report = registry.evaluate_artifact(s3, f"s3://{bucket}/{key}", DATA_OUT)
+            registered = registry.register(
+                client("sagemaker", ENV), s3, group=str(found["model_package_group_name"]),
+                job=job, image=image_uri(client("sagemaker", ENV).meta.region_name),
+                report=report, gate=gate,
+            )  # fmt: skip
+            if not registered.approved:
+                raise DemoError(f"the cached model was Rejected: {registered.reason}")
+            check(promote.main(["--env", ENV]), "promotion (training.promote)")
             print(f"    reused {MODEL_CACHE} (same data, hyperparameters and trainer)")
-            print(f"    -> s3://{bucket}/{key}; wrote {MODEL_TFVARS}")
+            print(f"    -> s3://{bucket}/{key}; registered {registered.arn}; wrote {MODEL_TFVARS}")
             self.stages.note("train", "reused")
             return
         with TrainingLogTail(client("logs", ENV)):
@@ -216,6 +232,7 @@ class Demo:
                 launch.main(["--env", ENV, "--data", str(DATA_OUT), "--poll-seconds", "5"]),
                 "training (training.launch)",
             )
+        check(promote.main(["--env", ENV]), "promotion (training.promote)")
         url = json.loads(MODEL_TFVARS.read_text(encoding="utf-8"))["model_data_url"]
         key = url.removeprefix(f"s3://{bucket}/")
         MODEL_CACHE.parent.mkdir(parents=True, exist_ok=True)
