@@ -18,6 +18,7 @@ from localcloud import sagemaker_endpoints
 from localcloud.testing import RunningCloud, running_local_cloud
 from scripts.offline_plan import cli_config
 from tests.support.prereq import require
+from training.registry import delete_packages
 
 pytestmark = [pytest.mark.slow, pytest.mark.terraform]
 
@@ -25,6 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sagemaker_endpoint"
 BUCKET = "drift-bucket"
 ENDPOINTS = ("drift-endpoint", "drift-serverless-endpoint")  # the module's <name_prefix>-endpoint
+GROUPS = ("drift-models", "drift-serverless-models")  # its <name_prefix>-models
+IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 
 STAND_IN_INFERENCE = """
 import json
@@ -67,22 +70,22 @@ class Terraform:
     def __init__(self, folder: Path, env: dict[str, str], endpoint: str) -> None:
         self.folder, self.env, self.endpoint = folder, env, endpoint
 
-    def run(self, *args: str, artifact: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, version: int | None = None) -> subprocess.CompletedProcess[str]:
         variables = ["-var", f"endpoint={self.endpoint}"]
-        if artifact is not None:
-            variables += ["-var", f"artifact={artifact}"]
+        if version is not None:
+            variables += ["-var", f"model_version={version}"]
         command = ["terraform", *args, "-input=false", *(variables if args[0] != "init" else [])]
         return subprocess.run(
             command, cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=600
         )
 
-    def apply(self, artifact: str) -> None:
-        result = self.run("apply", "-auto-approve", artifact=artifact)
+    def apply(self, version: int | None) -> None:
+        result = self.run("apply", "-auto-approve", version=version)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
-    def drift(self, artifact: str) -> str | None:
+    def drift(self, version: int | None) -> str | None:
         """None when a plan proposes nothing; otherwise the plan's text."""
-        result = self.run("plan", "-detailed-exitcode", "-no-color", artifact=artifact)
+        result = self.run("plan", "-detailed-exitcode", "-no-color", version=version)
         assert result.returncode in (0, 2), result.stderr[-3000:]
         return None if result.returncode == 0 else result.stdout[-5000:]
 
@@ -118,7 +121,11 @@ def terraform(cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory) -> 
     init = tf.run("init")
     assert init.returncode == 0, init.stderr
     yield tf
-    tf.run("destroy", "-auto-approve", artifact=f"s3://{BUCKET}/b/model.tar.gz")
+    sagemaker = cloud.client("sagemaker")
+    for group in GROUPS:  # the packages are the tooling's: gone before the group can go
+        delete_packages(sagemaker, group)
+    destroyed = tf.run("destroy", "-auto-approve", version=2)
+    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
 
 
 def invoke(cloud: RunningCloud) -> Any:
@@ -129,18 +136,37 @@ def invoke(cloud: RunningCloud) -> Any:
     return json.loads(response["Body"].read())
 
 
-def test_apply_then_plan_shows_no_drift_and_a_new_artifact_rolls_the_endpoint(
+def register(cloud: RunningCloud, key: str) -> None:
+    """A version of each group serving s3://BUCKET/<key>, as `make train` registers one."""
+    sagemaker = cloud.client("sagemaker")
+    for group in GROUPS:
+        sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            InferenceSpecification={
+                "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/{key}"}],
+                "SupportedContentTypes": ["image/png"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
+            ModelApprovalStatus="Approved",
+        )
+
+
+def test_apply_then_plan_shows_no_drift_and_a_new_package_rolls_the_endpoint(
     cloud: RunningCloud, terraform: Terraform
 ) -> None:
-    first = f"s3://{BUCKET}/a/model.tar.gz"
-    terraform.apply(first)
+    terraform.apply(None)  # the roles and the groups, before any model
+    assert terraform.drift(None) is None
+    register(cloud, "a/model.tar.gz")
+    terraform.apply(1)
     assert invoke(cloud) == [0.75, 0.25]
-    assert terraform.drift(first) is None
+    assert terraform.drift(1) is None
 
-    second = f"s3://{BUCKET}/b/model.tar.gz"
-    terraform.apply(second)  # new model → new config (create_before_destroy) → UpdateEndpoint
+    register(cloud, "b/model.tar.gz")
+    terraform.apply(2)  # new package → new model → new config (create_before_destroy) → update
     sagemaker = cloud.client("sagemaker")
     for name in ENDPOINTS:
         assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
     assert invoke(cloud) == [0.25, 0.75]
-    assert terraform.drift(second) is None
+    assert terraform.drift(2) is None
+    model = sagemaker.describe_model(ModelName=sagemaker.list_models()["Models"][0]["ModelName"])
+    assert set(model["PrimaryContainer"]) <= {"ModelPackageName", "Mode"}
