@@ -20,10 +20,16 @@ WORKFLOW = "module.stack.module.workflow.aws_sfn_state_machine.this"
 
 @pytest.fixture(scope="module")
 def new_model_plan(deployed_stack: DeployedStack) -> dict[str, dict[str, Any]]:
-    """The managed changes of a saved plan that swaps in another model artifact (not applied)."""
+    """The managed changes of a saved plan that promotes another model package (not applied)."""
     other = deployed_stack.model_data_url.replace("/output/model.tar.gz", "-v2/output/model.tar.gz")
+    version = int(deployed_stack.model_package_arn.rsplit("/", 1)[1])
+    package = f"{deployed_stack.model_package_arn.rsplit('/', 1)[0]}/{version + 1}"
     assert other != deployed_stack.model_data_url
-    deployed_stack.terraform("plan", "-no-color", *deployed_stack.var_args(model_data_url=other))
+    deployed_stack.terraform(
+        "plan",
+        "-no-color",
+        *deployed_stack.var_args(model_package_arn=package, model_data_url=other),
+    )
     plan_file = deployed_stack.repo / "build" / "terraform" / f"{ENV}.tfplan"
     try:
         shown = deployed_stack.terraform("show", "-json", str(plan_file))
