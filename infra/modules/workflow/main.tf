@@ -38,7 +38,7 @@ data "aws_partition" "this" {}
 
 resource "aws_cloudwatch_log_group" "batch" {
   #checkov:skip=CKV_AWS_158:Execution logs carry no image data by default (include_execution_data = false); the AWS owned key encrypts them at rest.
-  #checkov:skip=CKV_AWS_338:Retention is per environment (log_retention_days); short in dev to bound cost, a year in prod.
+  # Retention as the per-image machine's (log_retention_days).
   name              = "/aws/vendedlogs/states/${local.batch_name}"
   retention_in_days = var.log_retention_days
 
