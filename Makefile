@@ -83,7 +83,8 @@ lint: venv ## zizmor, actionlint, shellcheck, ruff, ruff format --check, mypy, l
 	$(VENV)/bin/mypy
 	$(PY) -m scripts.locks check
 	scripts/lint_infra.sh
-	@# Last: it fails until the darwin_arm64 hashes are added where the registry is reachable.
+	@# Last: until the darwin_arm64 hashes are added where the registry is reachable, it warns
+	@# (and fails with CI=true, as in GitHub Actions).
 	$(PY) -m scripts.tf_locks
 
 format: venv ## Rewrite the code with ruff format and ruff's fixes

@@ -37,6 +37,9 @@ _PROVIDER = re.compile(r'provider\s+"([^"]+)"\s*\{(.*?)\n\}', re.S)
 _VERSION = re.compile(r'^\s*version\s*=\s*"([^"]+)"', re.M)
 _HASHES = re.compile(r"hashes\s*=\s*\[(.*?)\]", re.S)
 
+# How a problem only the registry can fix says so (a warning unless CI=true).
+UNCOMPUTABLE = "cannot be computed here"
+
 
 class TerraformLockError(Exception):
     """A root's lock file is missing or unreadable; the message says which."""
@@ -141,7 +144,7 @@ def problems(
                     f"{shown}: {provider.source} {provider.version} lacks a hash for "
                     f"{' or '.join(unverifiable)} (not in "
                     f"{'the mirror ' + str(mirror) if mirror else 'any local mirror'}, so it "
-                    "cannot be computed here); where registry.terraform.io is reachable run: "
+                    f"{UNCOMPUTABLE}); where registry.terraform.io is reachable run: "
                     f"terraform -chdir={_shown(root)} providers lock {flags}"
                 )
     return found
@@ -198,6 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"tf_locks: for every root at once: {registry_command(args.envs_dir)}", file=sys.stderr
         )
+        fixable_here = [p for p in found if UNCOMPUTABLE not in p]
+        if not fixable_here and os.environ.get("CI", "").lower() != "true":
+            # Only hashes this machine cannot compute are missing: a developer without the
+            # registry is told, and CI (CI=true, as GitHub Actions sets it) fails on it.
+            print("tf_locks: a warning here; with CI=true this fails", file=sys.stderr)
+            return 0
         return 1
     print(f"tf_locks: every root locks a hash for {', '.join(REQUIRED_PLATFORMS)}")
     return 0

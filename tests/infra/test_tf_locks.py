@@ -156,6 +156,7 @@ def test_the_cli_fails_with_the_command_for_every_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TF_PLUGIN_MIRROR", "none")
+    monkeypatch.setenv("CI", "true")
     envs = roots(tmp_path, OTHER_H1)
     assert tf_locks.main(["--envs-dir", str(envs)]) == 1
     err = capsys.readouterr().err
@@ -177,3 +178,14 @@ def test_a_lock_without_providers_is_a_named_error(tmp_path: Path) -> None:
     (envs / "dev" / ".terraform.lock.hcl").write_text("# empty\n")
     with pytest.raises(tf_locks.TerraformLockError, match="locks no provider"):
         tf_locks.problems(envs, mirror=None)
+
+
+def test_outside_ci_a_hash_only_the_registry_can_add_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TF_PLUGIN_MIRROR", "none")
+    monkeypatch.delenv("CI", raising=False)
+    envs = roots(tmp_path, OTHER_H1)
+    assert tf_locks.main(["--envs-dir", str(envs)]) == 0
+    err = capsys.readouterr().err
+    assert "providers lock" in err and "with CI=true this fails" in err
