@@ -27,6 +27,15 @@ locals {
   # Choice's StringMatches is case-sensitive: both spellings of each extension.
   image_key_patterns = flatten([for ext in ["png", "jpg", "jpeg"] : ["*.${ext}", "*.${upper(ext)}"]])
 
+  # The per-image template's backoff: 1 s doubling to at most 10 s, 3 attempts, full jitter.
+  retry_backoff = {
+    IntervalSeconds = 1
+    MaxAttempts     = 3
+    BackoffRate     = 2
+    MaxDelaySeconds = 10
+    JitterStrategy  = "FULL"
+  }
+
   dynamodb_transient = [
     "DynamoDB.ProvisionedThroughputExceededException",
     "DynamoDB.ThrottlingException",
@@ -64,14 +73,9 @@ locals {
       Parameters     = { Bucket = var.bucket_name, "Key.$" = "$.s3_key" }
       ResultSelector = { "version.$" = "$.VersionId" }
       ResultPath     = "$.head"
-      Retry = [{
-        ErrorEquals     = ["S3.SdkClientException", "S3.InternalErrorException", "S3.ServiceUnavailableException", "S3.SlowDownException"]
-        IntervalSeconds = 1
-        MaxAttempts     = 3
-        BackoffRate     = 2
-        MaxDelaySeconds = 10
-        JitterStrategy  = "FULL"
-      }]
+      Retry = [merge(local.retry_backoff, {
+        ErrorEquals = ["S3.SdkClientException", "S3.InternalErrorException", "S3.ServiceUnavailableException", "S3.SlowDownException"]
+      })]
       Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.step", Next = "Unreadable" }]
       Next  = "LookUpResult"
     }
@@ -94,16 +98,9 @@ locals {
         ConsistentRead           = true
       }
       ResultPath = "$.existing"
-      Retry = [{
-        ErrorEquals     = local.dynamodb_transient
-        IntervalSeconds = 1
-        MaxAttempts     = 3
-        BackoffRate     = 2
-        MaxDelaySeconds = 10
-        JitterStrategy  = "FULL"
-      }]
-      Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.step", Next = "Unreadable" }]
-      Next  = "SkipOrClassify"
+      Retry      = [merge(local.retry_backoff, { ErrorEquals = local.dynamodb_transient })]
+      Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.step", Next = "Unreadable" }]
+      Next       = "SkipOrClassify"
     }
     SkipOrClassify = {
       Type = "Choice"
