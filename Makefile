@@ -137,9 +137,9 @@ local-status: venv ## Say whether the local cloud runs (exit 0) or not (exit 3)
 local-env: venv ## Print export lines for the local cloud's endpoint and key: eval "$$(make -s local-env)"
 	@$(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT)
 
-classify: venv ## Classify KEY=<s3 key>, or PREFIX=<prefix> as one batch run (FOLLOW=/STOP=<execution arn>)
-	@test -n "$(KEY)$(PREFIX)$(FOLLOW)$(STOP)" || { echo "give KEY=test/bicycle_s_000513.png, PREFIX=test/, FOLLOW=<arn> or STOP=<arn>" >&2; exit 2; }
-	$(AWS_ENV) $(PY) -m scripts.classify --env $(ENV) $(if $(KEY),--key '$(KEY)',$(if $(PREFIX),--prefix '$(PREFIX)',$(if $(FOLLOW),--follow '$(FOLLOW)',--stop '$(STOP)')))
+classify: venv ## Classify KEY=<s3 key>, or PREFIX=<prefix> as one batch run (FOLLOW=/STOP=/REDRIVE=<execution arn>)
+	@test -n "$(KEY)$(PREFIX)$(FOLLOW)$(STOP)$(REDRIVE)" || { echo "give KEY=test/bicycle_s_000513.png, PREFIX=test/, FOLLOW=<arn>, STOP=<arn> or REDRIVE=<arn>" >&2; exit 2; }
+	$(AWS_ENV) $(PY) -m scripts.classify --env $(ENV) $(if $(KEY),--key '$(KEY)',$(if $(PREFIX),--prefix '$(PREFIX)',$(if $(FOLLOW),--follow '$(FOLLOW)',$(if $(REDRIVE),--redrive '$(REDRIVE)',--stop '$(STOP)'))))
 
 # Silent (@): `make results FORMAT=csv > results.csv` writes only the CSV.
 results: venv ## List ENV's results table, newest first (STATUS=, SINCE=1h|7d|ISO time, LIMIT=, FORMAT=csv)

@@ -65,6 +65,8 @@ class ChildRun:
     arn: str
     input: Any
     started: datetime.datetime
+    item: Any = None  # the reader's item, before ItemSelector: what a redrive matches on
+    redrive_count: int = 0
     status: str = "RUNNING"
     output: Any = None
     error: str | None = None
@@ -78,7 +80,7 @@ class ChildRun:
             "Input": json.dumps(self.input),
             "InputDetails": {"Included": True},
             "Name": self.name,
-            "RedriveCount": 0,
+            "RedriveCount": self.redrive_count,
             "RedriveStatus": "NOT_REDRIVABLE",
             "StartDate": _iso(self.started),
             "StateMachineArn": state_machine_arn,
@@ -94,10 +96,27 @@ class ChildRun:
 
 @dataclass
 class MapRuns:
-    """Every map run's children, by map run ARN (the plugin's one state object)."""
+    """Every map run's children, by map run ARN (the plugin's one state object), and for an
+    execution being redriven, the children that already succeeded, by their item."""
 
     children: dict[str, list[ChildRun]] = field(default_factory=dict)
+    carried: dict[str, dict[str, ChildRun]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def carry_over(self, execution_arn: str, map_run_arns: list[str]) -> int:
+        """Keep the succeeded children of these map runs for the execution's redrive."""
+        with self.lock:
+            kept: dict[str, ChildRun] = {}
+            for map_run_arn in map_run_arns:
+                for child in self.children.get(map_run_arn, []):
+                    if child.status == "SUCCEEDED":
+                        kept[item_key(child.item)] = child
+            self.carried[execution_arn] = kept
+            return len(kept)
+
+    def succeeded_before(self, execution_arn: str, item: Any) -> ChildRun | None:
+        with self.lock:
+            return self.carried.get(execution_arn, {}).get(item_key(item))
 
     def start(self, map_run_arn: str, child: ChildRun) -> None:
         with self.lock:
@@ -106,6 +125,11 @@ class MapRuns:
     def of(self, map_run_arn: str) -> list[ChildRun]:
         with self.lock:
             return sorted(self.children.get(map_run_arn, []), key=lambda child: child.index)
+
+
+def item_key(item: Any) -> str:
+    """An item as a redrive recognises it: the same object listed again (Key, Etag, Size...)."""
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 def _iso(when: datetime.datetime) -> str:
@@ -208,6 +232,17 @@ def _patch_children(runs: MapRuns) -> None:
         for counter in (items, executions):
             counter.total.count()
             counter.running.count()
+        parent_arn = env.states.context_object.context_object_data["Execution"]["Id"]
+        done = runs.succeeded_before(parent_arn, job.job_input)
+        if done is not None:
+            # A redrive runs only the children that did not succeed; this one's result stands.
+            runs.start(record.map_run_arn, done)
+            for counter in (items, executions):
+                counter.running.offset(-1)
+                counter.succeeded.count()
+                counter.results_written.count()
+            job.job_output = done.output
+            return
         name = str(uuid.uuid4())
         child = ChildRun(
             index=job.job_index,
@@ -216,6 +251,7 @@ def _patch_children(runs: MapRuns) -> None:
             + f":{name}",
             input=job.job_input,
             started=_now(),
+            item=job.job_input,
         )
         runs.start(record.map_run_arn, child)
         job_output = None

@@ -477,7 +477,7 @@ def how_to_follow(execution_arn: str, env: str) -> list[str]:
         f"The batch goes on in the cloud: {execution_arn}",
         f"  follow it: make classify ENV={env} FOLLOW={execution_arn}",
         f"  stop it:   make classify ENV={env} STOP={execution_arn}",
-        "Running the same PREFIX again later classifies only what has no result yet.",
+        f"  and once stopped or failed, finish it: make classify ENV={env} REDRIVE={execution_arn}",
     ]
 
 
@@ -491,6 +491,10 @@ def run_prefix(
         execution_arn = args.follow
         # Unknown here is the operator's mistake; unknown later, mid-run, is a lost cloud.
         sfn.describe_execution(executionArn=execution_arn)
+    elif args.redrive:
+        execution_arn = args.redrive
+        sfn.redrive_execution(executionArn=execution_arn)
+        print(f"redriving {execution_arn}: only the images that did not finish run again")
     else:
         execution_arn = batch.start(sfn, target, args.prefix)
         print(f"started {execution_arn} over s3://{target.bucket}/{args.prefix}")
@@ -517,6 +521,11 @@ def run_prefix(
     found = batch.report(s3, target, results_prefix, described)
     for line in found.lines():
         print(line)
+    if not found.succeeded:
+        print(
+            f"redrive it (only what did not finish): make classify ENV={env} "
+            f"REDRIVE={execution_arn}"
+        )
     print("Each image's answer is in the results table: make results ENV=" + env)
     return 0 if found.succeeded else 1
 
@@ -531,6 +540,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     what.add_argument("--follow", metavar="EXECUTION_ARN", help="follow a batch already started")
     what.add_argument("--stop", metavar="EXECUTION_ARN", help="stop a batch (StopExecution)")
+    what.add_argument(
+        "--redrive",
+        metavar="EXECUTION_ARN",
+        help="redrive a failed or stopped batch (RedriveExecution): only its unfinished images run",
+    )
     parser.add_argument(
         "--per-image",
         action="store_true",
@@ -554,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cloud = "the local cloud" if args.env == "local" else f"the {args.env} AWS endpoint"
     try:
-        if args.stop or args.follow or (args.prefix and not args.per_image):
+        if args.stop or args.follow or args.redrive or (args.prefix and not args.per_image):
             batch_target, results_prefix = resolve_batch(
                 args.env, args.batch_state_machine_arn, args.bucket, args.batch_results_prefix
             )
@@ -569,7 +583,11 @@ def main(argv: list[str] | None = None) -> int:
                 return run_prefix(args.env, sfn, s3, batch_target, results_prefix, args)
             except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
                 raise ClassifyError(
-                    f"no batch execution {args.stop or args.follow} in {cloud}"
+                    f"no batch execution {args.stop or args.follow or args.redrive} in {cloud}"
+                ) from None
+            except sfn.exceptions.ExecutionNotRedrivable as error:
+                raise ClassifyError(
+                    f"{args.redrive} cannot be redriven: {error.response['Error']['Message']}"
                 ) from None
         target = resolve_target(args.env, args.state_machine_arn, args.bucket)
         sfn, s3 = make_clients(args.env, args.endpoint_url, args.concurrency)

@@ -202,13 +202,14 @@ def test_ctrl_c_leaves_the_run_going_and_says_how_to_follow_it(
     assert process.returncode == 130, out + err
     assert f"make classify ENV=local FOLLOW={execution_arn}" in err
     assert f"make classify ENV=local STOP={execution_arn}" in err
+    assert f"make classify ENV=local REDRIVE={execution_arn}" in err
     followed = classify(stack, "--follow", execution_arn)
     assert followed.returncode == 0, followed.stdout + followed.stderr
     answered = sum(int(n) for n in _counts(followed.stdout, ("classified", "needs_review")))
     assert answered == 8
 
 
-def test_a_stopped_run_is_finished_by_running_it_again(deployed_stack: DeployedStack) -> None:
+def test_a_stopped_run_is_redriven_and_finishes(deployed_stack: DeployedStack) -> None:
     stack, prefix = deployed_stack, f"test/batch-stop-{uuid.uuid4().hex[:8]}/"
     for index, source in enumerate(originals(stack, 16)):
         copy_to(stack, source, f"{prefix}{index:02d}.png")
@@ -224,17 +225,21 @@ def test_a_stopped_run_is_finished_by_running_it_again(deployed_stack: DeployedS
         assert time.monotonic() < deadline, "the stopped batch goes on"
         time.sleep(0.2)
     assert status == "ABORTED"
-    again = classify(stack, "--prefix", prefix)
-    assert again.returncode == 0, again.stdout + again.stderr
+    redriven = classify(stack, "--redrive", arn)
+    assert redriven.returncode == 0, redriven.stdout + redriven.stderr
+    assert "batch SUCCEEDED" in redriven.stdout
+    assert sfn.describe_execution(executionArn=arn)["redriveCount"] == 1
     found = items(stack, prefix)
     assert len(found) == 16 and all(len(v) == 1 for v in found.values())
     assert all(v[0]["status"] in {"classified", "needs_review"} for v in found.values())
+    again = classify(stack, "--redrive", arn)  # a finished run has nothing to redrive
+    assert again.returncode == 2 and "cannot be redriven" in again.stderr, again.stderr
 
 
 def test_unknown_executions_are_named_errors(deployed_stack: DeployedStack) -> None:
     machine = str(deployed_stack.outputs["batch_state_machine_arn"])
     unknown = machine.replace(":stateMachine:", ":execution:") + ":no-such-run"
-    for flag in ("--follow", "--stop"):
+    for flag in ("--follow", "--stop", "--redrive"):
         done = classify(deployed_stack, flag, unknown)
         assert done.returncode == 2, done.stdout + done.stderr
         assert f"no batch execution {unknown}" in done.stderr
