@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,23 @@ def items(stack: DeployedStack, prefix: str) -> dict[str, list[dict[str, Any]]]:
 
 def version_of(stack: DeployedStack, key: str) -> str:
     return str(stack.client("s3").head_object(Bucket=stack.bucket, Key=key)["VersionId"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clean_up(deployed_stack: DeployedStack) -> Iterator[None]:
+    """The stack is the session's: what this module put under test/batch- goes when it ends,
+    so that the tests that read test/ as the test split see only the split."""
+    yield
+    s3, bucket = deployed_stack.client("s3"), deployed_stack.bucket
+    for page in s3.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, Prefix="test/batch-"
+    ):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
 
 
 @pytest.fixture(scope="module")
