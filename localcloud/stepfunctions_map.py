@@ -22,7 +22,9 @@ a ResultWriter that writes manifest.json. What it lacks, and this module adds:
 - ListExecutions with mapRunArn answers 500 (moto reads a state machine ARN that is None); here
   it lists the map run's children.
 - DescribeMapRun of an unknown ARN answers 500 (moto builds its ResourceNotFound without the
-  message it requires); here it is AWS's ResourceNotFound.
+  message it requires); here it is AWS's ResourceNotFound. DescribeMapRun and ListMapRuns also
+  answer 500 while any execution is starting (moto reads its not yet built environment); here
+  such an execution has no map runs yet.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ PATCHED = {
     f"{_MAP}.state_map.StateMap": ["_eval_execution"],
     f"{_MAP}.result_writer.resource_eval.resource_eval_s3.ResourceEvalS3": ["_handle_put_object"],
     "moto.stepfunctions.responses.StepFunctionResponse": ["list_executions"],
-    "moto.stepfunctions.parser.models.StepFunctionsParserBackend": ["describe_map_run"],
+    "moto.stepfunctions.parser.models.StepFunctionsParserBackend": [
+        "describe_map_run",
+        "list_map_runs",
+    ],
 }
 EXCEEDED = "States.ExceedToleratedFailureThreshold"
 EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
@@ -481,14 +486,27 @@ def _patch_describe_map_run() -> None:
     from moto.stepfunctions.exceptions import ResourceNotFound
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+    def pools(execution: Any) -> Any:
+        # An execution whose worker has not built its environment yet (just started, or just
+        # redriven) has no map runs; moto reads its env and answers 500.
+        env = getattr(execution.exec_worker, "env", None)
+        return env.map_run_record_pool_manager if env is not None else None
+
     def describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
         # moto's loop, with an error it can build.
         for execution in self._get_executions():
-            pool = execution.exec_worker.env.map_run_record_pool_manager
-            record = pool.get(map_run_arn)
+            pool = pools(execution)
+            record = pool.get(map_run_arn) if pool is not None else None
             if record is not None:
                 described: dict[str, Any] = record.describe()
                 return described
         raise ResourceNotFound(map_run_arn)
 
+    def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
+        execution = self.describe_execution(execution_arn=execution_arn)
+        pool = pools(execution)
+        records = pool.get_all() if pool is not None else []
+        return {"mapRuns": [record.list_item() for record in records]}
+
     patch_attribute(StepFunctionsParserBackend, "describe_map_run", describe_map_run)
+    patch_attribute(StepFunctionsParserBackend, "list_map_runs", list_map_runs)

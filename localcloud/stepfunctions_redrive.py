@@ -109,10 +109,12 @@ def patch_interpreter(ctx: LocalCloudContext, runs: MapRuns) -> None:
                 f"Execution {arn} started over {REDRIVE_DAYS} days ago"
             )
         worker = execution.exec_worker
-        events = list(worker.env.event_manager.get_event_history()) if worker else []
+        env = getattr(worker, "env", None)
+        events = list(env.event_manager.get_event_history()) if env is not None else []
         definition = json.loads(execution.state_machine.definition)
         state, state_input = redrive_point(definition, events)
-        map_runs = [r.map_run_arn for r in worker.env.map_run_record_pool_manager.get_all()]
+        pool = env.map_run_record_pool_manager if env is not None else None
+        map_runs = [r.map_run_arn for r in pool.get_all()] if pool is not None else []
         kept = runs.carry_over(arn, map_runs)
         definition["StartAt"] = state
         execution.localcloud_redrive_definition = json.dumps(definition)

@@ -16,6 +16,8 @@ CONFIG = "module.stack.module.model_endpoint.aws_sagemaker_endpoint_configuratio
 ENDPOINT = "module.stack.module.model_endpoint.aws_sagemaker_endpoint.this[0]"
 # The workflow records the model (name and artifact) with every answer, so it follows the model.
 WORKFLOW = "module.stack.module.workflow.aws_sfn_state_machine.this"
+# The batch machine runs the same states, which record the model with each answer.
+BATCH = "module.stack.module.workflow.aws_sfn_state_machine.batch"
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +73,9 @@ def test_nothing_else_changes_with_the_model(new_model_plan: dict[str, dict[str,
         for address, change in new_model_plan.items()
         if change["change"]["actions"] != ["no-op"]
     }
-    assert changed == {MODEL, CONFIG, ENDPOINT, WORKFLOW}, changed
-    assert actions(new_model_plan, WORKFLOW) == ["update"], "updated in place, never replaced"
+    assert changed == {MODEL, CONFIG, ENDPOINT, WORKFLOW, BATCH}, changed
+    for machine in (WORKFLOW, BATCH):
+        assert actions(new_model_plan, machine) == ["update"], "updated in place, never replaced"
 
 
 @pytest.mark.parametrize(
