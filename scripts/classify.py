@@ -497,8 +497,10 @@ def run_prefix(
         print(f"redriving {execution_arn}: only the images that did not finish run again")
     else:
         execution_arn = batch.start(sfn, target, args.prefix)
-        print(f"started {execution_arn} over s3://{target.bucket}/{args.prefix}")
     try:
+        # Inside the try: a Ctrl-C right after the run started still says how to follow it.
+        if not (args.follow or args.redrive):
+            print(f"started {execution_arn} over s3://{target.bucket}/{args.prefix}", flush=True)
         with tqdm(total=0, unit="image", desc="batch") as bar:
             described = batch.follow(sfn, execution_arn, bar)
     except KeyboardInterrupt:
