@@ -47,6 +47,9 @@ DEADLINES: dict[str, float] = {
     "plan": 150.0,
     "apply": 210.0,
     "outputs": 60.0,
+    "register": 60.0,
+    "plan_model": 150.0,
+    "apply_model": 210.0,
     "upload": 60.0,
     "executions": 180.0,
     "destroy": 180.0,
@@ -243,8 +246,41 @@ def bounded(name: str, began: float) -> float:
     return left
 
 
-def run_once(stack: Any, result: RunResult, keys: list[str], images: dict[str, Path]) -> None:
-    """plan, apply, outputs, upload, executions, destroy, check into result; StepFailedError."""
+@dataclass(frozen=True)
+class SoakModel:
+    """The kept artifact, and the image that serves it: what every run registers afresh."""
+
+    url: str
+    image: str
+
+
+def register_model(stack: Any, model: SoakModel, run: int) -> str:
+    """Register the kept artifact, Approved, in the group this run's apply created; its ARN.
+
+    Terraform deploys a model package ARN, and the group is Terraform's: it goes with every
+    destroy, so each run registers the artifact again before the apply that serves it.
+    """
+    from training.registry import CONTENT_TYPES
+
+    sagemaker = stack.client("sagemaker", config=client_config())
+    arn: str = sagemaker.create_model_package(
+        ModelPackageGroupName=str(stack.outputs["model_package_group_name"]),
+        ModelPackageDescription=f"soak run {run}: the setup's short-trained artifact",
+        InferenceSpecification={
+            "Containers": [{"Image": model.image, "ModelDataUrl": model.url}],
+            "SupportedContentTypes": CONTENT_TYPES,
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+        ModelApprovalStatus="Approved",
+    )["ModelPackageArn"]
+    return arn
+
+
+def run_once(
+    stack: Any, result: RunResult, keys: list[str], images: dict[str, Path], model: SoakModel
+) -> None:
+    """plan, apply, outputs, register, plan and apply the model, upload, executions, destroy,
+    check into result; StepFailedError."""
     from scripts.classify import Target, classify_key
 
     number = result.run
@@ -253,6 +289,16 @@ def run_once(stack: Any, result: RunResult, keys: list[str], images: dict[str, P
     with step(result, "apply"):
         stack.terraform("apply", "-no-color", timeout=DEADLINES["apply"])
     with step(result, "outputs"):
+        stack.outputs = stack.read_outputs(timeout=DEADLINES["outputs"])
+    with step(result, "register"):
+        arn = register_model(stack, model, number)
+    served = {"model_package_arn": arn, "model_data_url": model.url}
+    with step(result, "plan_model"):
+        stack.terraform(
+            "plan", "-no-color", *stack.var_args(**served), timeout=DEADLINES["plan_model"]
+        )
+    with step(result, "apply_model"):
+        stack.terraform("apply", "-no-color", timeout=DEADLINES["apply_model"])
         stack.outputs = stack.read_outputs(timeout=DEADLINES["outputs"])
     s3 = stack.client("s3", config=client_config())
     with step(result, "upload"):
@@ -288,8 +334,13 @@ def run_once(stack: Any, result: RunResult, keys: list[str], images: dict[str, P
 
 def destroy_step(stack: Any, result: RunResult) -> None:
     from scripts.stack import remaining_resources
+    from training.registry import delete_packages
 
     with step(result, "destroy"):
+        # The packages are the tooling's, not Terraform's: the group goes only once they are gone.
+        group = stack.outputs.get("model_package_group_name")
+        if group:
+            delete_packages(stack.client("sagemaker", config=client_config()), str(group))
         done = stack.destroy(timeout=DEADLINES["destroy"])
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
@@ -327,12 +378,15 @@ def server_log_tail(stack: Any, lines: int = 80) -> str:
 
 
 # -- the soak --------------------------------------------------------------------------------------
-def prepare(stack: Any, workdir: Path) -> str:
-    """Keep the trained artifact and the training data in SOAK_BUCKET; returns the model URL."""
+def prepare(stack: Any, workdir: Path) -> SoakModel:
+    """Keep the trained artifact and the training data in SOAK_BUCKET; the kept model."""
     from scripts.stack import destroy_and_check
     from training.upload import sync
 
     s3 = stack.client("s3", config=client_config())
+    sagemaker = stack.client("sagemaker", config=client_config())
+    package = sagemaker.describe_model_package(ModelPackageName=stack.model_package_arn)
+    image = str(package["InferenceSpecification"]["Containers"][0]["Image"])
     bucket, key = stack.model_data_url.removeprefix("s3://").split("/", 1)
     artifact = workdir / "model.tar.gz"
     s3.download_file(bucket, key, str(artifact))
@@ -343,9 +397,7 @@ def prepare(stack: Any, workdir: Path) -> str:
     # Every run's apply serves this artifact; the copy's own model.auto.tfvars.json would name
     # the bucket the first destroy just removed.
     (stack.root / "model.auto.tfvars.json").unlink(missing_ok=True)
-    url = f"s3://{SOAK_BUCKET}/{MODEL_KEY}"
-    stack.variables["model_data_url"] = url
-    return url
+    return SoakModel(f"s3://{SOAK_BUCKET}/{MODEL_KEY}", image)
 
 
 def pick_test_images(data: Path, count: int) -> dict[str, Path]:
@@ -393,9 +445,9 @@ def soak(
         say(f"local cloud on {cloud.endpoint_url}; state and server.log under {cloud.state_dir}")
         began = time.monotonic()
         stack = local_stack.deploy(cloud, workdir, shared_data)
-        url = prepare(stack, workdir)
+        model = prepare(stack, workdir)
         report["setup_s"] = {**stack.timings, "total": round(time.monotonic() - began, 1)}
-        say(f"setup (deploy, short training, destroy) {report['setup_s']}; model {url}")
+        say(f"setup (deploy, short training, destroy) {report['setup_s']}; model {model.url}")
         images = pick_test_images(stack.data, executions)
         keys = sorted(images)
         if with_load:
@@ -411,7 +463,7 @@ def soak(
                 result = RunResult(run=number, loadavg=[round(x, 2) for x in os.getloadavg()])
                 result.load_jobs_running = load.running if load else False
                 try:
-                    run_once(stack, result, keys, images)
+                    run_once(stack, result, keys, images, model)
                 except StepFailedError as error:
                     result.failed_step, result.failure = error.step, str(error)
                     say(f"run {number} FAILED: {error}")
