@@ -25,6 +25,10 @@ a ResultWriter that writes manifest.json. What it lacks, and this module adds:
   message it requires); here it is AWS's ResourceNotFound. DescribeMapRun and ListMapRuns also
   answer 500 while any execution is starting (moto reads its not yet built environment); here
   such an execution has no map runs yet.
+- moto's worker runs its next child by calling itself (DistributedItemProcessorWorker._eval_pool
+  recurses once per item), so a worker dies of RecursionError after about 950 children and the
+  map run waits for it forever: 10,000 items at MaxConcurrency 8 hung at 7,896. Here the worker
+  loops instead, with the same steps in the same order.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ _MAP = "moto.stepfunctions.parser.asl.component.state.exec.state_map"
 PATCHED = {
     f"{_MAP}.item_reader.eval.resource_eval_s3.ResourceEvalS3": ["_handle_list_objects_v2"],
     f"{_MAP}.iteration.itemprocessor.distributed_item_processor_worker."
-    "DistributedItemProcessorWorker": ["_eval_job"],
+    "DistributedItemProcessorWorker": ["_eval_job", "_eval_pool"],
     f"{_MAP}.iteration.distributed_iteration_component.DistributedIterationComponent": ["_map_run"],
     f"{_MAP}.state_map.StateMap": ["_eval_execution"],
     f"{_MAP}.result_writer.resource_eval.resource_eval_s3.ResourceEvalS3": ["_handle_put_object"],
@@ -197,6 +201,7 @@ def patch_interpreter(ctx: LocalCloudContext, runs: MapRuns) -> None:
     """Install the patches; stepfunctions.py calls it once moto's interpreter is imported."""
     _patch_item_reader()
     _patch_children(runs)
+    _patch_worker_loop()
     _patch_tolerance()
     _patch_result_writer(runs)
     _patch_list_executions(runs)
@@ -327,6 +332,37 @@ def _patch_children(runs: MapRuns) -> None:
             job.job_output = job_output
 
     patch_attribute(worker, "_eval_job", eval_job)
+
+
+def _patch_worker_loop() -> None:
+    worker_module = importlib.import_module(
+        f"{_MAP}.iteration.itemprocessor.distributed_item_processor_worker"
+    )
+    worker = worker_module.DistributedItemProcessorWorker
+
+    def eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
+        # moto's _eval_pool as a loop: its tail call to itself held one frame per child run.
+        while job is not None:
+            job_frame = worker_frame.open_inner_frame()
+            self._eval_job(env=job_frame, job=job)
+            worker_frame.delete_frame(job_frame)
+            if isinstance(job.job_output, Exception) or self.stopped():
+                # The child raised, or the worker was stopped: this worker ends here.
+                self._env.delete_frame(worker_frame)
+                self._job_pool.close_job(job)
+                return
+            next_job = self._job_pool.next_job()
+            if next_job is None:
+                # The frame closes before the job, so the map state sees its environment
+                # updated when it wakes for the last job (as moto orders it).
+                self._env.delete_frame(worker_frame)
+                self._job_pool.close_job(job)
+                return
+            self._job_pool.close_job(job)
+            job = next_job
+        self._env.delete_frame(worker_frame)
+
+    patch_attribute(worker, "_eval_pool", eval_pool)
 
 
 def _patch_tolerance() -> None:

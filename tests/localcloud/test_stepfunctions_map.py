@@ -267,3 +267,27 @@ def test_a_stopped_run_is_aborted_with_its_children(local_cloud: RunningCloud) -
     assert detail["status"] == "ABORTED"
     assert detail["itemCounts"]["failed"] == 0
     assert detail["itemCounts"]["aborted"] + detail["itemCounts"]["succeeded"] == 8
+
+
+def test_a_worker_runs_more_children_than_the_recursion_limit(local_cloud: RunningCloud) -> None:
+    # One worker (MaxConcurrency 1) runs every child: moto's worker called itself once per
+    # child and died near 950 of them, leaving the run RUNNING for ever.
+    count = 1200
+    bucket = bucket_with(local_cloud, [f"in/{i:04d}" for i in range(count)])
+    definition = json.loads(batch_definition("unused", bucket, MaxConcurrency=1))
+    definition["States"]["Batch"]["ItemProcessor"]["States"] = {
+        "Call": {"Type": "Pass", "End": True}
+    }
+    described = run(local_cloud, json.dumps(definition), bucket, "in/")
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    sfn = local_cloud.client("stepfunctions")
+    counts = sfn.describe_map_run(mapRunArn=output["MapRunArn"])["itemCounts"]
+    assert (counts["total"], counts["succeeded"]) == (count, count)
+    manifest = read_json(local_cloud, bucket, output["ResultWriterDetails"]["Key"])
+    [succeeded] = manifest["ResultFiles"]["SUCCEEDED"]
+    keys = {
+        json.loads(result["Input"])["key"]
+        for result in read_json(local_cloud, bucket, succeeded["Key"])
+    }
+    assert keys == {f"in/{i:04d}" for i in range(count)}
