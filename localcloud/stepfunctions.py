@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from localcloud import stepfunctions_map, stepfunctions_redrive
+from localcloud import stepfunctions_map, stepfunctions_redrive, stepfunctions_speed
 from localcloud.asl_validation import Diagnostic, validate_definition
 from localcloud.plugin import (
     LocalCloudContext,
@@ -124,6 +124,7 @@ def install(ctx: LocalCloudContext) -> None:
             _patch_interpreter(ctx)
             stepfunctions_map.patch_interpreter(ctx, runs)
             stepfunctions_redrive.patch_interpreter(ctx, runs)
+            stepfunctions_speed.patch_interpreter(ctx)
             log.info("Step Functions interpreter patched")
         except Exception:  # in a thread nobody joins: say it loudly in the server log
             log.exception("Step Functions interpreter NOT patched; executions will misbehave")

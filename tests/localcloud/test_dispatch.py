@@ -158,3 +158,43 @@ def test_server_answers_while_a_client_is_still_sending_its_body(
         # With moto's dispatcher these raise ReadTimeoutError: its lock is held by that read.
         for _ in range(3):
             assert "Functions" in lambdas.list_functions()
+
+
+HOSTS = (
+    None,
+    "moto_api",
+    "s3",
+    "awslambda",
+    "lambda.us-east-1.amazonaws.com",
+    "states.us-east-1.amazonaws.com",
+    "bucket.s3.amazonaws.com",
+    "runtime.sagemaker.us-east-1.amazonaws.com",
+    "127.0.0.1",
+)
+
+
+def test_the_backend_of_each_host_is_moto_s() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    ours = NonBlockingDispatcher(lambda service: f"app:{service}")
+    moto_s = DomainDispatcherApplication(lambda service: f"app:{service}")
+    for host in HOSTS:
+        assert ours.get_backend_for_host(host) == moto_s.get_backend_for_host(host), host
+
+
+def test_moto_s_modules_are_listed_once_not_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import backends
+
+    dispatcher = NonBlockingDispatcher(lambda service: f"app:{service}")
+    listed: list[int] = []
+    original = backends.list_of_moto_modules
+
+    def counted() -> Any:
+        listed.append(1)
+        return original()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", counted)
+    for _ in range(5):
+        assert dispatcher.get_backend_for_host("s3") == "s3"
+        dispatcher.get_application(_signed("lambda", "/2015-03-31/functions"))
+    assert listed == []
