@@ -10,7 +10,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from localcloud import stepfunctions_map, stepfunctions_redrive, stepfunctions_speed
+from localcloud import (
+    stepfunctions_express,
+    stepfunctions_map,
+    stepfunctions_redrive,
+    stepfunctions_speed,
+)
 from localcloud.asl_validation import Diagnostic, validate_definition
 from localcloud.plugin import (
     LocalCloudContext,
@@ -125,6 +130,7 @@ def install(ctx: LocalCloudContext) -> None:
             stepfunctions_map.patch_interpreter(ctx, runs)
             stepfunctions_redrive.patch_interpreter(ctx, runs)
             stepfunctions_speed.patch_interpreter(ctx)
+            stepfunctions_express.patch_interpreter(ctx)
             log.info("Step Functions interpreter patched")
         except Exception:  # in a thread nobody joins: say it loudly in the server log
             log.exception("Step Functions interpreter NOT patched; executions will misbehave")

@@ -171,6 +171,27 @@ def make_clients(env: str, endpoint_url: str | None, concurrency: int) -> tuple[
     )
 
 
+def make_sync_client(env: str, endpoint_url: str | None, timeout: float) -> Any:
+    """Step Functions for StartSyncExecution, which holds the connection while the image runs.
+
+    botocore sends StartSyncExecution to the `sync-` host prefix (sync-states.<region>...,
+    botocore's stepfunctions service-2.json); against an endpoint URL (the local cloud, or any
+    ENDPOINT) that would be sync-127.0.0.1, so the prefix is left off there. Read timeout: the
+    execution's own limit (an Express workflow runs at most 5 minutes). One attempt: a retry
+    would start a second execution, whose conditional write would then answer "duplicate".
+    """
+    from botocore.config import Config
+
+    local = env == aws.LOCAL or endpoint_url is not None
+    config = Config(
+        retries={"total_max_attempts": 1},
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=timeout + READ_TIMEOUT_S,
+        inject_host_prefix=not local,
+    )
+    return aws.client("stepfunctions", env, endpoint_url=endpoint_url, config=config)
+
+
 def execution_name(key: str, attempt: int) -> str:
     """Readable, unique per key and attempt, within Step Functions' 80 allowed characters."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
@@ -265,6 +286,12 @@ def wait_for(sfn: Any, arn: str, timeout: float, stop: BatchStop | None = None) 
         delay = min(delay * 1.5, 2.0)
 
 
+def workflow_type(sfn: Any, target: Target) -> str:
+    """STANDARD or EXPRESS: the per-image workflow's type (the workflow_type variable)."""
+    described = sfn.describe_state_machine(stateMachineArn=target.state_machine_arn)
+    return str(described.get("type", "STANDARD"))
+
+
 def _execution_exists(sfn: Any, arn: str) -> bool:
     try:
         sfn.describe_execution(executionArn=arn)
@@ -287,10 +314,13 @@ def classify_key(
     stop: BatchStop | None = None,
     resume: bool = False,
     s3: Any = None,
+    sync_sfn: Any = None,
 ) -> dict[str, Any]:
     """Run (or, when resuming, re-attach to) the execution for one key; returns its record.
 
     The workflow classifies the object's current version, which `s3` looks up (HeadObject).
+    With `sync_sfn`, an EXPRESS workflow runs synchronously (StartSyncExecution: Express
+    executions cannot be described); a STANDARD one is started and followed as ever.
 
     When the cloud goes away the record is UNFINISHED (never ERROR: the image did nothing
     wrong), stop is tripped so the rest of the batch stops too, and the next run resumes it.
@@ -320,20 +350,28 @@ def classify_key(
         event = json.dumps(
             {"image_data": "", "s3_bucket": target.bucket, "s3_key": key, "s3_version": version}
         )
-        # An unfinished image of an earlier run: follow its execution if this cloud still has
-        # it, never start another. A restarted cloud has forgotten it, so the name is free and
-        # the one execution that image will have there starts under the same attempt number.
-        if resume and _execution_exists(sfn, arn):
-            record["execution"] = "reattached"
+        if sync_sfn is not None and workflow_type(sfn, target) == "EXPRESS":
+            described = sync_sfn.start_sync_execution(
+                stateMachineArn=target.state_machine_arn, name=name, input=event
+            )
+            record["execution_arn"] = described["executionArn"]  # arn:...:express:<machine>:...
+            record["execution"] = "started synchronously"
         else:
-            try:
-                sfn.start_execution(
-                    stateMachineArn=target.state_machine_arn, name=name, input=event
-                )
-                record["execution"] = "started"
-            except sfn.exceptions.ExecutionAlreadyExists:  # it finished since we looked
+            # An unfinished image of an earlier run: follow its execution if this cloud still
+            # has it, never start another. A restarted cloud has forgotten it, so the name is
+            # free and the one execution that image will have there starts under the same
+            # attempt number.
+            if resume and _execution_exists(sfn, arn):
                 record["execution"] = "reattached"
-        described = wait_for(sfn, arn, timeout, stop)
+            else:
+                try:
+                    sfn.start_execution(
+                        stateMachineArn=target.state_machine_arn, name=name, input=event
+                    )
+                    record["execution"] = "started"
+                except sfn.exceptions.ExecutionAlreadyExists:  # it finished since we looked
+                    record["execution"] = "reattached"
+            described = wait_for(sfn, arn, timeout, stop)
         record |= outcome(described)
     except BatchStoppedError as stopped:
         record |= _unfinished("BatchStopped", f"the batch stopped while this ran: {stopped}")
@@ -595,7 +633,10 @@ def main(argv: list[str] | None = None) -> int:
         sfn, s3 = make_clients(args.env, args.endpoint_url, args.concurrency)
         if args.key:
             attempt = int(time.time())  # a single run is always a fresh execution
-            record = classify_key(sfn, target, args.key, attempt, None, args.timeout, s3=s3)
+            sync_sfn = make_sync_client(args.env, args.endpoint_url, args.timeout)
+            record = classify_key(
+                sfn, target, args.key, attempt, None, args.timeout, s3=s3, sync_sfn=sync_sfn
+            )
             print(describe(record))
             if record["status"] == UNFINISHED:
                 print(

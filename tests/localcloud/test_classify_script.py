@@ -80,7 +80,19 @@ def target(local_cloud: RunningCloud, lambda_role: str) -> classify.Target:
         definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/sfn",
     )
+    # The same definition as an Express workflow (workflow_type = "EXPRESS").
+    local_cloud.client("stepfunctions").create_state_machine(
+        name="classify-test-express",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+        type="EXPRESS",
+    )
     return classify.Target(machine["stateMachineArn"], "classify-test")
+
+
+@pytest.fixture(scope="module")
+def express_target(target: classify.Target) -> classify.Target:
+    return classify.Target(target.state_machine_arn + "-express", target.bucket)
 
 
 def executions(cloud: RunningCloud, target: classify.Target) -> list[str]:
@@ -154,6 +166,54 @@ def test_single_key_prints_the_outcome(
     argv[1] = KEYS[2]
     assert classify.main(argv) == 1
     assert "FAILED ThresholdConfidenceNotMet" in capsys.readouterr().out
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_single_key_runs_an_express_workflow_synchronously(
+    local_cloud_env: RunningCloud,
+    express_target: classify.Target,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same output and exit codes as a Standard workflow's, through StartSyncExecution (an
+    Express execution cannot be described, so following it as Standard would fail)."""
+    local_cloud = local_cloud_env
+    sfn = local_cloud.client("stepfunctions")
+    assert classify.workflow_type(sfn, express_target) == "EXPRESS"
+    machine, bucket = express_target.state_machine_arn, express_target.bucket
+    argv = ["--key", KEYS[0], "--state-machine-arn", machine,
+            "--bucket", bucket, "--endpoint-url", local_cloud.endpoint_url]  # fmt: skip
+    assert classify.main(argv) == 0
+    assert capsys.readouterr().out == f"{KEYS[0]}: classified bicycle (confidence 0.97)\n"
+    argv[1] = KEYS[2]
+    assert classify.main(argv) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"{KEYS[2]}: FAILED ThresholdConfidenceNotMet: confidence 0.51")
+    # The record names the Express execution StartSyncExecution ran.
+    record = classify.classify_key(
+        sfn,
+        express_target,
+        KEYS[1],
+        7,
+        None,
+        60,
+        s3=local_cloud.client("s3"),
+        sync_sfn=classify.make_sync_client("local", local_cloud.endpoint_url, 60),
+    )
+    assert record["status"] == "SUCCEEDED" and record["execution"] == "started synchronously"
+    assert ":express:classify-test-express:" in record["execution_arn"]
+
+
+def test_the_sync_client_leaves_the_host_prefix_off_only_for_an_endpoint_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    local = classify.make_sync_client("dev", "http://127.0.0.1:1", 30)
+    assert local.meta.config.inject_host_prefix is False
+    assert local.meta.config.read_timeout == 30 + classify.READ_TIMEOUT_S
+    assert local.meta.config.retries["total_max_attempts"] == 1
+    on_aws = classify.make_sync_client("dev", None, 30)  # sync-states.us-east-1.amazonaws.com
+    assert on_aws.meta.config.inject_host_prefix is True
 
 
 def test_missing_outputs_is_an_operator_error(capsys: pytest.CaptureFixture[str]) -> None:
