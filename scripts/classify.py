@@ -171,7 +171,9 @@ def make_clients(env: str, endpoint_url: str | None, concurrency: int) -> tuple[
     )
 
 
-def make_sync_client(env: str, endpoint_url: str | None, timeout: float) -> Any:
+def make_sync_client(
+    env: str, endpoint_url: str | None, timeout: float, concurrency: int = 1
+) -> Any:
     """Step Functions for StartSyncExecution, which holds the connection while the image runs.
 
     botocore sends StartSyncExecution to the `sync-` host prefix (sync-states.<region>...,
@@ -184,6 +186,7 @@ def make_sync_client(env: str, endpoint_url: str | None, timeout: float) -> Any:
 
     local = env == aws.LOCAL or endpoint_url is not None
     config = Config(
+        max_pool_connections=concurrency + 4,
         retries={"total_max_attempts": 1},
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=timeout + READ_TIMEOUT_S,
@@ -319,8 +322,9 @@ def classify_key(
     """Run (or, when resuming, re-attach to) the execution for one key; returns its record.
 
     The workflow classifies the object's current version, which `s3` looks up (HeadObject).
-    With `sync_sfn`, an EXPRESS workflow runs synchronously (StartSyncExecution: Express
-    executions cannot be described); a STANDARD one is started and followed as ever.
+    With `sync_sfn`, the workflow's type is looked up (DescribeStateMachine): an EXPRESS one runs
+    synchronously (StartSyncExecution; an Express execution cannot be described), a STANDARD one
+    is started and followed as without it.
 
     When the cloud goes away the record is UNFINISHED (never ERROR: the image did nothing
     wrong), stop is tripped so the rest of the batch stops too, and the next run resumes it.
@@ -428,6 +432,7 @@ def run_batch(
     timeout: float,
     retry_failed: bool = False,
     cloud: str = "the cloud",
+    sync_sfn: Any = None,
 ) -> Counter[str]:
     """Counts of each status over the prefix; CloudGoneError when the cloud went away midway."""
     from tqdm import tqdm
@@ -435,7 +440,7 @@ def run_batch(
     try:
         keys = sorted(list_images(s3, target.bucket, prefix))
         # Checked once here, so StateMachineDoesNotExist mid-batch can only mean a lost stack.
-        sfn.describe_state_machine(stateMachineArn=target.state_machine_arn)
+        machine = sfn.describe_state_machine(stateMachineArn=target.state_machine_arn)
     except sfn.exceptions.StateMachineDoesNotExist:
         raise ClassifyError(
             f"no state machine {target.state_machine_arn}: deploy the stack (`make apply`) or "
@@ -448,6 +453,8 @@ def run_batch(
         raise CloudGoneError(cloud, reason, None, results.path) from None
     if not keys:
         raise ClassifyError(f"no images (*.png, *.jpg) under s3://{target.bucket}/{prefix}")
+    if machine.get("type") != "EXPRESS":
+        sync_sfn = None  # a Standard execution is started and followed (DescribeExecution)
     previous = results.latest()
     todo = plan_batch(keys, previous, retry_failed)
     print(
@@ -462,6 +469,7 @@ def run_batch(
                 *(sfn, target, key, attempt, results, timeout, stop),
                 resume=int(previous.get(key, {}).get("attempt", 0)) == attempt,
                 s3=s3,
+                sync_sfn=sync_sfn,
             )
             for key, attempt in todo
         ]
@@ -655,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
             args.timeout,
             args.retry_failed,
             cloud,
+            make_sync_client(args.env, args.endpoint_url, args.timeout, args.concurrency),
         )
     except CloudGoneError as error:
         print(f"error: {error}", file=sys.stderr)

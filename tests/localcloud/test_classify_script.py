@@ -204,6 +204,23 @@ def test_single_key_runs_an_express_workflow_synchronously(
     assert ":express:classify-test-express:" in record["execution_arn"]
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_per_image_client_path_runs_an_express_workflow_synchronously(
+    local_cloud_env: RunningCloud, express_target: classify.Target, tmp_path: Path
+) -> None:
+    local_cloud = local_cloud_env
+    sfn, s3 = classify.make_clients("local", local_cloud.endpoint_url, 4)
+    sync_sfn = classify.make_sync_client("local", local_cloud.endpoint_url, 60, 4)
+    results = classify.ResultsFile(tmp_path / "results.jsonl")
+    counts = classify.run_batch(sfn, s3, express_target, "test/", results, 4, 60, sync_sfn=sync_sfn)
+    assert counts == {"SUCCEEDED": 3, "FAILED": 1}
+    latest = results.latest()
+    assert {latest[k]["execution"] for k in KEYS} == {"started synchronously"}
+    assert all(":express:" in str(latest[k]["execution_arn"]) for k in KEYS)
+    assert latest[KEYS[2]]["error"] == "ThresholdConfidenceNotMet"
+
+
 def test_the_sync_client_leaves_the_host_prefix_off_only_for_an_endpoint_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
