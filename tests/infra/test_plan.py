@@ -301,7 +301,6 @@ def test_functions_are_configured_from_variables(dev_plan: Plan) -> None:
 
 def test_state_machine_runs_the_three_functions(dev_plan: Plan) -> None:
     machine = dev_plan.of_type("aws_sfn_state_machine")[WORKFLOW]
-    assert machine["type"] == "STANDARD"
     assert machine["logging_configuration"][0]["level"] == "ALL"
     assert machine["tracing_configuration"] == [{"enabled": True}]
     definition = json.loads(machine["definition"])
@@ -325,6 +324,27 @@ def test_state_machine_runs_the_three_functions(dev_plan: Plan) -> None:
     assert len(invokes) == 2
     for invoke in invokes:
         assert sorted(invoke["Resource"]) == sorted([*arns, *(f"{a}:*" for a in arns)])
+
+
+def test_dev_and_prod_run_the_per_image_workflow_as_express(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
+    """workflow_type in the roots' tfvars (README, "Workflow type"): EXPRESS in dev and prod, its
+    history in the machine's own log group, without the images, and at most 5 minutes long."""
+    for plan in (dev_plan, prod_plan):
+        machines = plan.of_type("aws_sfn_state_machine")
+        machine = machines[WORKFLOW]
+        assert machine["type"] == "EXPRESS"
+        (logging,) = machine["logging_configuration"]
+        assert logging["level"] in {"ALL", "ERROR"}
+        assert logging["include_execution_data"] is False
+        groups = plan.of_type("aws_cloudwatch_log_group")
+        group = groups["module.stack.module.workflow.aws_cloudwatch_log_group.this"]
+        assert group["name"] == f"/aws/vendedlogs/states/{machine['name']}"
+        definition = json.loads(machine["definition"])
+        assert definition["TimeoutSeconds"] == 300
+        # The batch machine is a Distributed Map's parent: STANDARD whatever the per-image type.
+        assert machines[BATCH]["type"] == "STANDARD"
 
 
 def test_outputs_others_rely_on(dev_plan: Plan) -> None:

@@ -11,6 +11,8 @@ module "stack" {
   threshold                        = var.threshold
   log_retention_days               = var.log_retention_days
   workflow_log_level               = var.workflow_log_level
+  workflow_type                    = var.workflow_type
+  workflow_include_execution_data  = var.workflow_include_execution_data
   endpoint_instance_type           = var.endpoint_instance_type
   endpoint_instance_count          = var.endpoint_instance_count
   data_capture_sampling_percentage = var.data_capture_sampling_percentage

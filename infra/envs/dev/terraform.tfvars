@@ -9,6 +9,9 @@ threshold           = 0.93
 
 log_retention_days = 14
 workflow_log_level = "ALL"
+# EXPRESS, as prod: dev is where prod's configuration is proven, and Express changes what an
+# operator can see (no DescribeExecution; history only in the log group, hence level ALL here).
+workflow_type = "EXPRESS"
 
 # Quality gate of `make train` (test-split accuracy; the committed model scores 0.93).
 min_accuracy = 0.9

@@ -8,6 +8,10 @@ threshold           = 0.93
 
 log_retention_days = 7
 workflow_log_level = "ALL"
+# STANDARD here: the local cloud's DescribeExecution and GetExecutionHistory show every state of
+# a failed image, a failed execution can be redriven, and make classify PREFIX= --per-image and
+# make bench follow executions by DescribeExecution. Express runs here too (tests create one).
+workflow_type = "STANDARD"
 
 # Quality gate of `make train` (test-split accuracy; the committed model scores 0.93).
 min_accuracy = 0.85

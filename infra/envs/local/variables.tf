@@ -41,6 +41,17 @@ variable "workflow_log_level" {
   type        = string
 }
 
+variable "workflow_type" {
+  description = "Type of the per-image workflow: STANDARD or EXPRESS (stack)."
+  type        = string
+}
+
+variable "workflow_include_execution_data" {
+  description = "Log each state's input and output (base64 images among them) with the execution history (stack)."
+  type        = bool
+  default     = false
+}
+
 variable "endpoint_instance_type" {
   description = "Instance type of the provisioned endpoint variant (model_endpoint)."
   type        = string

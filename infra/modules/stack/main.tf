@@ -106,7 +106,9 @@ module "workflow" {
   threshold                = var.threshold
   model_name               = module.model_endpoint.model_name
   model_data_url           = var.model_data_url
+  workflow_type            = var.workflow_type
   log_level                = var.workflow_log_level
+  include_execution_data   = var.workflow_include_execution_data
   log_retention_days       = var.log_retention_days
 
   account_id                         = var.account_id

@@ -73,6 +73,18 @@ variable "workflow_log_level" {
   default     = "ERROR"
 }
 
+variable "workflow_type" {
+  description = "Type of the per-image workflow: STANDARD or EXPRESS (workflow, which validates it)."
+  type        = string
+  default     = "STANDARD"
+}
+
+variable "workflow_include_execution_data" {
+  description = "Log each state's input and output (base64 images among them) with the execution history (workflow)."
+  type        = bool
+  default     = false
+}
+
 variable "log_retention_days" {
   description = "Retention of every log group, in days: a CloudWatch Logs retention value (functions, workflow)."
   type        = number

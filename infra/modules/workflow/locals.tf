@@ -3,7 +3,7 @@ locals {
 
   function_arns = [var.serialize_image_data_arn, var.classify_image_arn, var.filter_inferences_arn]
 
-  definition = templatefile("${path.module}/templates/classify.asl.json", {
+  rendered = templatefile("${path.module}/templates/classify.asl.json", {
     serialize_image_data_arn = var.serialize_image_data_arn
     classify_image_arn       = var.classify_image_arn
     filter_inferences_arn    = var.filter_inferences_arn
@@ -14,6 +14,15 @@ locals {
     model_name = trim(jsonencode(coalesce(var.model_name, "(none)")), "\"")
     model_data = trim(jsonencode(coalesce(var.model_data_url, "(none)")), "\"")
   })
+
+  # The template's TimeoutSeconds (900 s) is the Standard machine's. An Express execution runs
+  # at most 5 minutes (https://docs.aws.amazon.com/step-functions/latest/dg/
+  # concepts-standard-vs-express.html): there the machine times out at 300 s, its limit, so the
+  # timeout is the definition's, States.Timeout, and not the service's cut-off.
+  express_timeout_seconds = 300
+  definition = var.workflow_type == "EXPRESS" ? jsonencode(merge(jsondecode(local.rendered), {
+    TimeoutSeconds = local.express_timeout_seconds
+  })) : local.rendered
 }
 
 # The batch machine: one Distributed Map over a prefix whose item processor is the per-image

@@ -14,7 +14,7 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_sfn_state_machine" "this" {
   #checkov:skip=CKV_AWS_285:include_execution_data is a variable, off by default: state data carries base64 images that do not belong in logs.
   name       = local.name
-  type       = "STANDARD"
+  type       = var.workflow_type
   role_arn   = aws_iam_role.this.arn
   definition = local.definition
 
@@ -29,6 +29,13 @@ resource "aws_sfn_state_machine" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.workflow_type == "STANDARD" || contains(["ALL", "ERROR"], var.log_level)
+      error_message = "An EXPRESS workflow's only history is its log group: set log_level to ALL or ERROR (FATAL logs only the execution's end, OFF nothing)."
+    }
+  }
 
   # Step Functions checks at creation that the role can deliver logs.
   depends_on = [aws_iam_role_policy.this]

@@ -3,6 +3,11 @@ output "state_machine_arn" {
   value       = aws_sfn_state_machine.this.arn
 }
 
+output "state_machine_type" {
+  description = "Type of the per-image state machine: STANDARD or EXPRESS (workflow_type)."
+  value       = aws_sfn_state_machine.this.type
+}
+
 output "state_machine_name" {
   description = "Name of the state machine."
   value       = aws_sfn_state_machine.this.name

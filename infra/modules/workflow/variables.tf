@@ -91,8 +91,19 @@ variable "model_data_url" {
   default     = null
 }
 
+variable "workflow_type" {
+  description = "Type of the per-image state machine: STANDARD (exactly once, up to a year, history kept 90 days and readable with DescribeExecution) or EXPRESS (at least once, at most 5 minutes, history only in the log group, billed per request and duration)."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "EXPRESS"], var.workflow_type)
+    error_message = "workflow_type must be STANDARD or EXPRESS."
+  }
+}
+
 variable "log_level" {
-  description = "Execution history sent to CloudWatch Logs: ALL, ERROR, FATAL or OFF."
+  description = "Execution history sent to CloudWatch Logs: ALL, ERROR, FATAL or OFF. An EXPRESS workflow has no other history, so it needs ALL or ERROR."
   type        = string
   default     = "ERROR"
 

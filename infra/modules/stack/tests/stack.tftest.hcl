@@ -13,6 +13,7 @@ variables {
 
   log_retention_days = 7
   workflow_log_level = "ALL"
+  workflow_type      = "STANDARD"
 
   endpoint_instance_type           = "ml.m5.large"
   endpoint_instance_count          = 1
@@ -237,6 +238,23 @@ run "with_model" {
   assert {
     condition     = output.alarm_names.endpoint_5xx == "scones-local-endpoint-5xx-errors" && output.alarm_names.model_latency == "scones-local-endpoint-model-latency"
     error_message = "With the endpoint deployed, its alarms exist too."
+  }
+}
+
+run "workflow_type_and_log_data_reach_the_per_image_machine" {
+  command = plan
+
+  variables {
+    workflow_type                   = "EXPRESS"
+    workflow_include_execution_data = true
+  }
+
+  assert {
+    condition = (
+      module.workflow.state_machine_type == "EXPRESS" &&
+      jsondecode(module.workflow.definition).TimeoutSeconds == 300
+    )
+    error_message = "workflow_type reaches the workflow module: an Express machine of at most 5 minutes."
   }
 }
 

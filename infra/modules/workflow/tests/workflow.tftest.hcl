@@ -174,13 +174,84 @@ run "rejects_invalid_values" {
     log_level          = "DEBUG"
     log_retention_days = 10
     classify_image_arn = "arn:aws:lambda:us-east-1:123456789012:function:scones-test-classify-image:7"
+    workflow_type      = "express"
   }
 
   expect_failures = [
     var.log_level,
     var.log_retention_days,
     var.classify_image_arn,
+    var.workflow_type,
   ]
+}
+
+run "express_workflow_logs_its_history_and_ends_within_five_minutes" {
+  command = apply
+
+  variables {
+    workflow_type          = "EXPRESS"
+    log_level              = "ERROR"
+    include_execution_data = true
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.this.type == "EXPRESS" && output.state_machine_type == "EXPRESS"
+    error_message = "workflow_type sets the per-image machine's type."
+  }
+
+  assert {
+    condition = (
+      aws_sfn_state_machine.this.logging_configuration[0].level == "ERROR" &&
+      aws_sfn_state_machine.this.logging_configuration[0].include_execution_data == true &&
+      aws_sfn_state_machine.this.logging_configuration[0].log_destination == "${aws_cloudwatch_log_group.this.arn}:*"
+    )
+    error_message = "An Express machine's history goes to the module's log group, at the level and with the data asked."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).TimeoutSeconds == 300
+    error_message = "An Express machine times out at 300 s, Express's limit (the template's 900 s is Standard's)."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States == jsondecode(local.rendered).States &&
+      jsondecode(aws_sfn_state_machine.this.definition).StartAt == "CheckInput"
+    )
+    error_message = "Only the timeout differs from the Standard definition: the same states, retries and conditional writes."
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.batch.type == "STANDARD"
+    error_message = "The batch machine stays STANDARD whatever the per-image type (a Distributed Map's parent)."
+  }
+}
+
+run "express_needs_a_log_level_that_keeps_history" {
+  command = plan
+
+  variables {
+    workflow_type = "EXPRESS"
+    log_level     = "OFF"
+  }
+
+  expect_failures = [
+    aws_sfn_state_machine.this,
+  ]
+}
+
+run "standard_keeps_the_template_timeout_and_any_log_level" {
+  command = plan
+
+  variables {
+    workflow_type = "STANDARD"
+    log_level     = "OFF"
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.this.type == "STANDARD" && jsondecode(aws_sfn_state_machine.this.definition).TimeoutSeconds == 900 && aws_sfn_state_machine.this.definition == local.rendered
+    error_message = "A Standard machine runs the template as written, 900 s timeout included."
+  }
 }
 
 run "batch_machine_maps_the_per_image_states_over_a_prefix" {
