@@ -12,6 +12,8 @@ workflow_log_level = "ALL"
 # EXPRESS, as prod: dev is where prod's configuration is proven, and Express changes what an
 # operator can see (no DescribeExecution; history only in the log group, hence level ALL here).
 workflow_type = "EXPRESS"
+# No state data in the logs: it holds the base64 image between two states.
+workflow_include_execution_data = false
 
 # Quality gate of `make train` (test-split accuracy; the committed model scores 0.93).
 min_accuracy = 0.9

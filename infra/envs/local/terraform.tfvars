@@ -12,6 +12,8 @@ workflow_log_level = "ALL"
 # a failed image, a failed execution can be redriven, and make classify PREFIX= --per-image and
 # make bench follow executions by DescribeExecution. Express runs here too (tests create one).
 workflow_type = "STANDARD"
+# No state data in the logs: it holds the base64 image between two states.
+workflow_include_execution_data = false
 
 # Quality gate of `make train` (test-split accuracy; the committed model scores 0.93).
 min_accuracy = 0.85

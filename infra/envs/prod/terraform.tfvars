@@ -14,6 +14,8 @@ workflow_log_level = "ERROR"
 # type"). At-least-once runs are safe: every results write is conditional, one item per object
 # version. ERROR keeps the failed states' errors and causes in the log group.
 workflow_type = "EXPRESS"
+# No state data in the logs: it holds the base64 image between two states.
+workflow_include_execution_data = false
 
 # Quality gate of `make train` (test-split accuracy; the committed model scores 0.93).
 min_accuracy = 0.92

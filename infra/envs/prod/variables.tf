@@ -49,7 +49,6 @@ variable "workflow_type" {
 variable "workflow_include_execution_data" {
   description = "Log each state's input and output (base64 images among them) with the execution history (stack)."
   type        = bool
-  default     = false
 }
 
 variable "endpoint_instance_type" {
