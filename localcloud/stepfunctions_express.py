@@ -51,6 +51,7 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import logging
 import math
 import threading
 import uuid
@@ -166,19 +167,25 @@ class ExpressLogSession:
     log_level_filter, publish_history_log); the writing is ours, into moto's logs backend.
     """
 
-    _lock = threading.Lock()  # moto's LogStream.put_log_events says it is not thread-safe
-
     def __init__(
-        self, execution_arn: str, machine_name: str, destination: tuple[str, str, str, str, bool]
+        self,
+        execution_arn: str,
+        machine_name: str,
+        destination: tuple[str, str, str, str, bool],
+        lock: threading.Lock,
+        log: logging.Logger,
     ) -> None:
         account, region, group, level, include_data = destination
+        # One lock for every session of the server: moto's LogStream.put_log_events says it is
+        # not thread-safe, and executions write concurrently.
+        self._lock = lock
         self.execution_arn = execution_arn
         self.configuration = _Configuration(include_data)
         self._account, self._region, self.group, self._level = account, region, group, level
         minute = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d-%H-%M")
         self.stream = f"states/{machine_name}/{minute}/{execution_arn.rsplit(':', 1)[-1]}"
         self._stream_ready = False
-        self.failure: str | None = None
+        self._log = log
 
     def log_level_filter(self, history_event_type: Any) -> bool:
         import importlib
@@ -204,7 +211,13 @@ class ExpressLogSession:
                     self.group, self.stream, [{"timestamp": epoch_ms, "message": message}]
                 )
         except Exception as error:  # AWS drops what it cannot deliver; the execution goes on
-            self.failure = f"{error.__class__.__name__}: {error}"
+            self._log.warning(
+                "history of %s not written to %s: %s: %s",
+                self.execution_arn,
+                self.group,
+                error.__class__.__name__,
+                error,
+            )
 
 
 def patch_interpreter(ctx: LocalCloudContext) -> None:
@@ -217,6 +230,7 @@ def patch_interpreter(ctx: LocalCloudContext) -> None:
     from moto.stepfunctions.responses import StepFunctionResponse
 
     log = ctx.child_logger("stepfunctions")
+    logs_lock = threading.Lock()
 
     class InvalidArnError(AWSError):
         TYPE = "InvalidArn"
@@ -288,7 +302,11 @@ def patch_interpreter(ctx: LocalCloudContext) -> None:
             machine, {id(machine.executions): [], id(machine.backend): machine.backend}
         )
         destination = log_destination(machine.loggingConfiguration)
-        session = ExpressLogSession(arn, machine.name, destination) if destination else None
+        session = (
+            ExpressLogSession(arn, machine.name, destination, logs_lock, log)
+            if destination
+            else None
+        )
         return cls(
             name=name,
             sm_type=EXPRESS,
