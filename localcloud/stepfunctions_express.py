@@ -24,9 +24,11 @@ snapshot-tested provider, bundled as moto/stepfunctions/parser/provider.py, for 
   and answers executionArn, stateMachineArn, name, startDate, stopDate, status (SUCCEEDED,
   FAILED or TIMED_OUT), input, output or error and cause, and billingDetails; a STANDARD machine
   is refused with StateMachineTypeNotSupported.
-- DescribeExecution, GetExecutionHistory and StopExecution are refused for Express executions
-  ("This API action is not supported by EXPRESS state machines", service-2.json) with
-  InvalidArn "Invalid Arn: 'Resource type not valid in this context: express'".
+- DescribeExecution, GetExecutionHistory, StopExecution (and RedriveExecution) are refused for
+  Express executions ("This API action is not supported by EXPRESS state machines",
+  service-2.json) with InvalidArn "Invalid Arn: 'Resource type not valid in this context:
+  express'"; ListExecutions of an EXPRESS machine (without mapRunArn) with
+  StateMachineTypeNotSupported.
 - An Express execution lasts at most 5 minutes: it times out at its TimeoutSeconds or 300 s,
   whichever is first (https://docs.aws.amazon.com/step-functions/latest/dg/
   concepts-standard-vs-express.html).
@@ -68,6 +70,14 @@ MEMORY_CHUNK_MB = 64
 DURATION_STEP_MS = 100
 NOT_FOR_EXPRESS = "Invalid Arn: 'Resource type not valid in this context: express'"
 NOT_FOR_STANDARD = "This operation is not supported by this type of state machine"
+# "This API action is not supported by EXPRESS state machines" (service-2.json); RedriveExecution
+# is stepfunctions_redrive's, which stepfunctions.py installs before this module.
+REFUSED_FOR_EXPRESS = (
+    "describe_execution",
+    "get_execution_history",
+    "stop_execution",
+    "redrive_execution",
+)
 _LOG_LEVEL_EVENTS = "moto.stepfunctions.parser.asl.eval.event.logging"
 # The moto attributes this module patches or adds; tests/localcloud checks they still fit.
 PATCHED = {
@@ -81,6 +91,8 @@ PATCHED = {
         "describe_execution",
         "get_execution_history",
         "stop_execution",
+        "redrive_execution",
+        "list_executions",
     ],
 }
 
@@ -388,7 +400,19 @@ def patch_interpreter(ctx: LocalCloudContext) -> None:
     patch_attribute(
         StepFunctionResponse, "start_sync_execution", start_sync_execution, replaces=False
     )
-    for action in ("describe_execution", "get_execution_history", "stop_execution"):
+    for action in REFUSED_FOR_EXPRESS:
         original = getattr(StepFunctionResponse, action)
         patch_attribute(StepFunctionResponse, action, refused_for_express(original))
+
+    original_list: Callable[..., Any] = StepFunctionResponse.list_executions
+
+    def list_executions(self: Any) -> Any:
+        arn = self._get_param("stateMachineArn")
+        if arn and not self._get_param("mapRunArn"):
+            machine = self.stepfunction_backend.describe_state_machine(arn)
+            if machine.type == EXPRESS:  # a map run's Express children are listed by mapRunArn
+                raise StateMachineTypeNotSupportedError(NOT_FOR_STANDARD)
+        return original_list(self)
+
+    patch_attribute(StepFunctionResponse, "list_executions", list_executions)
     log.info("Express workflows: StartSyncExecution, express ARNs, history in the log group")

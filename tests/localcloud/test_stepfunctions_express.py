@@ -254,11 +254,20 @@ def test_an_express_execution_is_not_described_and_logs_its_history(
     started = sfn.start_execution(stateMachineArn=arn, name="async", input=json.dumps({"key": key}))
     execution = started["executionArn"]
     assert EXPRESS_ARN.match(execution)
-    for refused_call in (sfn.describe_execution, sfn.get_execution_history, sfn.stop_execution):
+    refused_calls = (
+        sfn.describe_execution,
+        sfn.get_execution_history,
+        sfn.stop_execution,
+        sfn.redrive_execution,
+    )
+    for refused_call in refused_calls:
         with pytest.raises(ClientError) as refused:
             refused_call(executionArn=execution)
         assert refused.value.response["Error"]["Code"] == "InvalidArn"
         assert "not valid in this context: express" in refused.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as not_listed:
+        sfn.list_executions(stateMachineArn=arn)
+    assert not_listed.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
     records = log_records(local_cloud, world["all"], execution)
     types = [r["type"] for r in records]
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
