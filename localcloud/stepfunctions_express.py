@@ -309,10 +309,12 @@ def patch_interpreter(ctx: LocalCloudContext) -> None:
             raise InvalidExecutionInputError(f"Invalid execution input: {error}") from None
         name = name or str(uuid.uuid4())
         arn = express_execution_arn(machine.arn, name)
-        # A snapshot of the machine for this execution, as moto's start_execution takes one.
-        clone = copy.deepcopy(
-            machine, {id(machine.executions): [], id(machine.backend): machine.backend}
-        )
+        # A snapshot of the machine for this execution, as moto's start_execution takes one,
+        # sharing what cannot be copied (a version has no backend of its own).
+        memo: dict[int, Any] = {id(machine.executions): []}
+        if getattr(machine, "backend", None) is not None:
+            memo[id(machine.backend)] = machine.backend
+        clone = copy.deepcopy(machine, memo)
         destination = log_destination(machine.loggingConfiguration)
         session = (
             ExpressLogSession(arn, machine.name, destination, logs_lock, log)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,8 +21,7 @@ from typing import Any
 
 import pytest
 
-from scripts import classify
-from scripts.stack import ORIGINAL_TEST_KEY, DeployedStack, new_version
+from scripts.stack import ORIGINAL_TEST_KEY, REPO_ROOT, DeployedStack, new_version
 from training.labels import CLASSES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -84,17 +85,22 @@ def execution_end(stack: DeployedStack, group: str, execution_arn: str) -> dict[
 
 
 def test_make_classify_key_runs_the_express_workflow_synchronously(
-    deployed_stack: DeployedStack,
-    express_machine: dict[str, str],
-    capsys: pytest.CaptureFixture[str],
+    deployed_stack: DeployedStack, express_machine: dict[str, str]
 ) -> None:
     version = new_version(deployed_stack, ORIGINAL_TEST_KEY)  # no answer recorded for it yet
-    argv = [
-        *("--key", ORIGINAL_TEST_KEY, "--state-machine-arn", express_machine["arn"]),
-        *("--bucket", deployed_stack.bucket, "--endpoint-url", deployed_stack.endpoint_url),
-    ]
-    assert classify.main(argv) == 0
-    out = capsys.readouterr().out
+    # What `make classify KEY=` runs, with the Express machine given in place of the output.
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.classify", "--env", "local", "--key", ORIGINAL_TEST_KEY,
+         "--state-machine-arn", express_machine["arn"], "--bucket", deployed_stack.bucket],
+        cwd=REPO_ROOT,
+        env=deployed_stack.env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
     labels = "|".join(CLASSES)
     assert re.fullmatch(
         rf"{re.escape(ORIGINAL_TEST_KEY)}: (classified|needs_review) ({labels}) "

@@ -290,6 +290,23 @@ def test_an_express_execution_is_not_described_and_logs_its_history(
     assert any(s["logStreamName"].startswith("states/") for s in streams["logStreams"])
 
 
+def test_a_published_version_runs_as_express_too(
+    local_cloud: RunningCloud, world: dict[str, str]
+) -> None:
+    arn = create_machine(local_cloud, world, "ALL")
+    sfn = local_cloud.client("stepfunctions")
+    definition = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+    version = sfn.update_state_machine(stateMachineArn=arn, definition=definition, publish=True)[
+        "stateMachineVersionArn"
+    ]
+    answer = sync_client(local_cloud).start_sync_execution(
+        stateMachineArn=version, input=json.dumps({"key": f"ok/{uuid.uuid4().hex}.png"})
+    )
+    assert answer["status"] == "SUCCEEDED", answer
+    match = EXPRESS_ARN.match(answer["executionArn"])
+    assert match and arn.endswith(":" + match["machine"])
+
+
 def test_execution_data_is_logged_when_asked(
     local_cloud: RunningCloud, world: dict[str, str]
 ) -> None:
