@@ -9,12 +9,12 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from scripts.bench import convert, cost, model, packages, terraform, workflow
+from scripts.bench import batch, convert, cost, model, packages, terraform, workflow
 from scripts.bench.results import Measure, format_table, write_results
 from scripts.bench.stack import SHARED_DATA, Deployment
 
 # Cloud sections share one deployment; terraform goes last because it destroys it.
-SECTIONS = ("convert", "packages", "workflow", "model", "terraform", "cost")
+SECTIONS = ("convert", "packages", "workflow", "batch", "model", "terraform", "cost")
 DEFAULT_LAMBDA_SECONDS = 0.1
 
 
@@ -36,9 +36,20 @@ def usage_from(measures: Sequence[Measure]) -> cost.Usage:
         if inference is not None
         else "inference: 100 ms assumed"
     )
+    child = found.get("batch.child_execution.p50")
+    sources.append(
+        "Express duration: the batch children's p50 measured here"
+        if child is not None
+        else f"Express duration: {cost.Usage.express_seconds * 1000:.0f} ms assumed"
+    )
     return cost.Usage(
         lambda_seconds=lambda_seconds,
         inference_seconds=inference / 1000 if inference is not None else 0.1,
+        transitions=int(found.get("batch.per_image_execution.transitions", cost.Usage.transitions)),
+        express_seconds=child / 1000 if child is not None else cost.Usage.express_seconds,
+        batch_parent_transitions=int(
+            found.get("batch.parent_execution.transitions", cost.Usage.batch_parent_transitions)
+        ),
         measured="; ".join(sources) + " (local CPU, not AWS's billed durations)",
     )
 
@@ -70,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "convert": lambda: convert.run(args.quick),
         "packages": lambda: packages.run(args.quick),
         "workflow": lambda: workflow.run(args.quick, deployment),
+        "batch": lambda: batch.run(args.quick, deployment),
         "model": lambda: model.run(args.quick, deployment),
         "terraform": lambda: terraform.run(args.quick, deployment),
         "cost": lambda: cost.run(args.quick, usage_from(measures)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -25,7 +26,19 @@ class Prices:
     sagemaker_data_per_gb: float = 0.016  # data processed in + out, real-time and serverless
     lambda_per_gb_s: float = 0.0000166667
     lambda_per_request: float = 0.20 / 1_000_000
+    # Step Functions, https://aws.amazon.com/step-functions/pricing/ (us-east-1): Standard
+    # $0.025 per 1,000 state transitions; Express $1.00 per million requests and $0.06 per
+    # GB-hour of duration for the first 1,000 GB-hours a month, the duration rounded up to 100 ms
+    # and the memory billed in 64 MB chunks. A Distributed Map is charged one state transition
+    # per child execution it starts
+    # (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html);
+    # Express children are then billed as Express.
     sfn_per_transition: float = 0.025 / 1000  # Standard workflows
+    sfn_express_per_request: float = 1.00 / 1_000_000
+    sfn_express_per_gb_s: float = 0.06 / 3600
+    sfn_express_round_s: float = 0.1
+    sfn_express_memory_chunk_mb: int = 64
+    s3_per_list: float = 0.005 / 1000  # LIST is priced with PUT
     s3_per_gb_month: float = 0.023
     s3_per_put: float = 0.005 / 1000
     s3_per_get: float = 0.0004 / 1000
@@ -46,6 +59,9 @@ class Usage:
 
     lambda_seconds: Mapping[str, float]  # per function role: billed duration of a warm invoke
     transitions: int = 3  # states entered by a successful execution
+    express_seconds: float = 0.5  # one per-image Express execution (a batch child) runs this long
+    express_memory_mb: int = 64  # one chunk: the definition and a 3 kB image's payloads
+    batch_parent_transitions: int = 2  # states the batch's own Standard execution enters
     inference_seconds: float = 0.1  # endpoint compute per image (serverless bills this)
     request_bytes: int = 3_000  # a 32x32 PNG
     response_bytes: int = 30
@@ -192,6 +208,64 @@ def per_thousand(
     }
 
 
+ORCHESTRATIONS = ("standard_per_image", "express_per_image", "distributed_map_batch")
+
+
+def orchestration(usage: Usage, prices: Prices = PRICES, n: int = 1000) -> dict[str, list[Line]]:
+    """What running n images' workflows costs, by how they are run: one Standard execution per
+    image, one Express execution per image, or one batch (a Standard execution whose Distributed
+    Map starts an Express child per image). The rest (Lambda, S3, the endpoint) is the same."""
+    chunks = -(-usage.express_memory_mb // prices.sfn_express_memory_chunk_mb)
+    memory_mb = chunks * prices.sfn_express_memory_chunk_mb
+    steps = math.ceil(round(usage.express_seconds / prices.sfn_express_round_s, 6))
+    billed_s = steps * prices.sfn_express_round_s
+    gb_s = n * billed_s * memory_mb / 1024
+    express = [
+        Line(
+            "Express requests",
+            n * prices.sfn_express_per_request,
+            f"{n} executions x $1.00/M requests",
+        ),
+        Line(
+            "Express duration",
+            gb_s * prices.sfn_express_per_gb_s,
+            f"{n} x {billed_s * 1000:.0f} ms (measured {usage.express_seconds * 1000:.0f} ms, "
+            f"rounded up to 100 ms) x {memory_mb} MB = {gb_s:.2f} GB-s x $0.06/GB-hour",
+        ),
+    ]
+    standard = [
+        Line(
+            "Standard transitions",
+            n * usage.transitions * prices.sfn_per_transition,
+            f"{n} executions x {usage.transitions} transitions x $0.025/1000",
+        )
+    ]
+    lists = -(-n // 1000)  # ListObjectsV2 returns up to 1,000 keys a page
+    batch = [
+        Line(
+            "batch execution (Standard)",
+            usage.batch_parent_transitions * prices.sfn_per_transition,
+            f"1 run x {usage.batch_parent_transitions} transitions x $0.025/1000",
+        ),
+        Line(
+            "Distributed Map child starts",
+            n * prices.sfn_per_transition,
+            f"{n} children x 1 transition x $0.025/1000",
+        ),
+        *(Line(f"children: {line.item}", line.usd, line.basis) for line in express),
+        Line(
+            "ItemReader listing and ResultWriter files",
+            lists * prices.s3_per_list + 3 * prices.s3_per_put,
+            f"{lists} LIST x $0.005/1000 + 3 PUT (SUCCEEDED, FAILED, manifest) x $0.005/1000",
+        ),
+    ]
+    return {
+        "standard_per_image": standard,
+        "express_per_image": express,
+        "distributed_map_batch": batch,
+    }
+
+
 def total(lines: list[Line]) -> float:
     return sum(line.usd for line in lines)
 
@@ -217,8 +291,24 @@ def offline_plans(roots: tuple[str, ...] = ("dev", "prod")) -> dict[str, dict[st
         }
 
 
+def orchestration_measures(usage: Usage) -> list[Measure]:
+    """Per 1,000 images, each way of running the workflow with its lines and unit prices."""
+    measures = []
+    for kind, lines in orchestration(usage).items():
+        measures.append(
+            Measure(
+                f"cost.per_1000_images.orchestration.{kind}",
+                round(total(lines), 4),
+                "USD",
+                note="; ".join(f"{line.item}: ${line.usd:.5f} ({line.basis})" for line in lines)
+                + f"; {usage.measured}",
+            )
+        )
+    return measures
+
+
 def run(quick: bool, usage: Usage) -> list[Measure]:
-    measures: list[Measure] = []
+    measures: list[Measure] = orchestration_measures(usage)
     for root, plan in offline_plans().items():
         facts = plan_facts(plan)
         idle = monthly_idle(facts)
@@ -244,6 +334,18 @@ def run(quick: bool, usage: Usage) -> list[Measure]:
                     "USD",
                     # Marginal cost: an instance endpoint's fixed hourly cost is in idle_per_month.
                     note=f"marginal, idle costs excluded; {PRICES_AS_OF}; {usage.measured}",
+                )
+            )
+        endpoint = "instance" if facts["instance_type"] else "serverless"
+        rest = [line for line in costs[endpoint] if line.item != "Step Functions (Standard)"]
+        for kind, lines in orchestration(usage).items():
+            measures.append(
+                Measure(
+                    f"cost.{root}.per_1000_images.{kind}",
+                    round(total(rest) + total(lines), 4),
+                    "USD",
+                    note=f"the {endpoint} endpoint's marginal lines, its Standard line replaced by "
+                    f"cost.per_1000_images.orchestration.{kind}",
                 )
             )
         for line in costs["serverless"]:

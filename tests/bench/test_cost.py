@@ -11,6 +11,7 @@ from scripts.bench.cost import (
     PRICES,
     Usage,
     monthly_idle,
+    orchestration,
     per_thousand,
     plan_facts,
     total,
@@ -125,3 +126,38 @@ def test_only_selects_sections_in_run_order_and_refuses_unknown_ones(
     with pytest.raises(SystemExit):
         parse_args(["--only", "convert,nope"])
     assert "unknown section(s) nope" in capsys.readouterr().err
+
+
+def test_each_way_of_running_1000_images_by_hand() -> None:
+    usage = Usage(lambda_seconds={}, transitions=5, express_seconds=0.25)
+    lines = orchestration(usage)
+    # 5 transitions x $0.025/1000, per image
+    assert total(lines["standard_per_image"]) == pytest.approx(1000 * 5 * 0.025 / 1000)
+    # $1/M requests; 250 ms bills as 300 ms of one 64 MB chunk: 18.75 GB-s at $0.06/GB-hour
+    express = 1000 / 1_000_000 + 1000 * 0.3 * 64 / 1024 * 0.06 / 3600
+    assert total(lines["express_per_image"]) == pytest.approx(express)
+    # the batch run's 2 transitions, 1 per child started, the children as Express, 1 LIST, 3 PUT
+    batch = 2 * 0.025 / 1000 + 1000 * 0.025 / 1000 + express + 4 * 0.005 / 1000
+    assert total(lines["distributed_map_batch"]) == pytest.approx(batch)
+    assert all("$" in line.basis for kind in lines.values() for line in kind)
+
+
+def test_express_memory_is_billed_in_64_mb_chunks() -> None:
+    usage = Usage(lambda_seconds={}, express_seconds=0.1, express_memory_mb=65)
+    (_, duration) = orchestration(usage)["express_per_image"]
+    assert duration.usd == pytest.approx(1000 * 0.1 * 128 / 1024 * 0.06 / 3600)
+    assert "128 MB" in duration.basis
+
+
+def test_batch_measures_feed_the_orchestration_costs() -> None:
+    usage = usage_from(
+        [
+            Measure("batch.child_execution.p50", 420.0, "ms"),
+            Measure("batch.per_image_execution.transitions", 6, "states"),
+            Measure("batch.parent_execution.transitions", 3, "states"),
+        ]
+    )
+    assert usage.express_seconds == pytest.approx(0.42)
+    assert (usage.transitions, usage.batch_parent_transitions) == (6, 3)
+    assert "children's p50 measured here" in usage.measured
+    assert "Express duration: 500 ms assumed" in usage_from([]).measured
