@@ -100,7 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             measures.extend(found)
             print(format_table(found) if found else f"{name}: no figures", flush=True)
     finally:
-        deployment.close()
+        try:
+            deployment.close()
+        except Exception as error:  # a failed destroy must not lose the sections' figures
+            traceback.print_exc()
+            failed["destroy"] = f"{type(error).__name__}: {error}"[-2000:]
     if deployment.timings:
         seconds["deploy"] = round(sum(deployment.timings.values()), 1)
     write_results(
