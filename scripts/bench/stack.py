@@ -78,7 +78,9 @@ class Deployment:
                 done = self._stack.destroy()
                 self.timings["destroy"] = round(time.monotonic() - began, 1)
                 if done.returncode != 0:
-                    raise BenchError(f"terraform destroy failed:\n{done.stdout[-3000:]}")
+                    raise BenchError(
+                        f"terraform destroy failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+                    )
         finally:
             self._stack = None
             self._exit.close()
