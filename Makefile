@@ -52,7 +52,7 @@ AWS_ENV := lc_env="$$($(PY) -m localcloud env --port $(LOCAL_CLOUD_PORT))" && ev
 endif
 
 .PHONY: help venv lock test lint format package data upload train promote train-local evaluate \
-        init plan apply destroy local-up local-down local-status local-env classify results monitor demo bench soak clean
+        init plan apply destroy local-up local-down local-status local-env classify results monitor notebook demo bench soak clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -147,6 +147,12 @@ results: venv ## List ENV's results table, newest first (STATUS=, SINCE=1h|7d|IS
 
 monitor: venv ## Monitoring report of ENV's inferences (SOURCE=auto|capture|results): build/monitor/report.html, summary.json
 	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(SOURCE),--source '$(SOURCE)') $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
+
+# Jupyter is the notebook extra's; the cloud is started only when none answers on the port.
+notebook: venv ## Open notebooks/image_classification.ipynb in JupyterLab with the local cloud started (notebook extra)
+	@$(PY) -c 'import jupyterlab' 2>/dev/null || { echo "JupyterLab is not in $(VENV): install the notebook extra from its lock with $(PY) -m pip install --require-hashes -r requirements/dev-train-monitor-notebook.txt (a new venv: make venv EXTRAS=dev,train,monitor,notebook)" >&2; exit 2; }
+	@$(PY) -m localcloud status --port $(LOCAL_CLOUD_PORT) >/dev/null 2>&1 || $(PY) -m localcloud up --port $(LOCAL_CLOUD_PORT)
+	$(VENV)/bin/jupyter lab notebooks/image_classification.ipynb
 
 demo: venv ## The whole pipeline on its own local cloud, with a summary (DATA=..., FRESH=1 redoes data and model)
 	$(PY) -m scripts.demo $(if $(DATA),--data '$(DATA)') $(if $(filter 1,$(FRESH)),--fresh)

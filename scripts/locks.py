@@ -42,7 +42,12 @@ TOOLS_DIR = REPO_ROOT / "build" / "tools" / "uv"
 # The EXTRAS sets make installs: the Makefile's default, and dev alone (the CI Terraform job
 # runs `make venv EXTRAS=dev`). The first is resolved first; the others are constrained to it,
 # so a package has the same version in every lock.
-LOCKED_EXTRAS: tuple[tuple[str, ...], ...] = (("dev", "train", "monitor"), ("dev",))
+LOCKED_EXTRAS: tuple[tuple[str, ...], ...] = (
+    ("dev", "train", "monitor"),
+    ("dev",),
+    # `make notebook`: the default venv and Jupyter (make venv EXTRAS=dev,train,monitor,notebook).
+    ("dev", "train", "monitor", "notebook"),
+)
 # The venv locks are resolved for the machines that build and test the project (and CI):
 # CPython 3.11 on x86_64 Linux. The Makefile refuses to install them anywhere else.
 VENV_PYTHON = "3.11"

@@ -18,14 +18,27 @@ TERRAFORM_PROGRESS = re.compile(
 )
 
 
-def terraform(command: str, *args: str, log: Path, env: str = "local") -> None:
-    """scripts/tf.sh <command> <env> <args>: full output to `log`, progress lines to the screen."""
+def terraform(
+    command: str, *args: str, log: Path, env: str = "local", repo: Path | None = None
+) -> None:
+    """scripts/tf.sh <command> <env> <args>: full output to `log`, progress lines to the screen.
+
+    repo: the checkout whose scripts/tf.sh and infra/ to use (default: the working directory).
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     tail: list[str] = []
     with (
         log.open("a", encoding="utf-8") as sink,
         subprocess.Popen(
-            ["bash", "scripts/tf.sh", command, env, "-no-color", *args],
+            [
+                "bash",
+                str(Path(repo or ".") / "scripts" / "tf.sh"),
+                command,
+                env,
+                "-no-color",
+                *args,
+            ],
+            cwd=repo,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -52,10 +65,10 @@ def terraform(command: str, *args: str, log: Path, env: str = "local") -> None:
         )
 
 
-def apply(log: Path, env: str = "local") -> None:
+def apply(log: Path, env: str = "local", repo: Path | None = None) -> None:
     """Plan, then apply exactly that plan (as `make plan apply`)."""
-    terraform("plan", log=log, env=env)
-    terraform("apply", log=log, env=env)
+    terraform("plan", log=log, env=env, repo=repo)
+    terraform("apply", log=log, env=env, repo=repo)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

@@ -96,9 +96,14 @@ def choose_source(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]
     if settings.capture_flags_given(args.bucket, args.capture_prefix, args.endpoint_name):
         return "capture", None
     outputs = settings.terraform_outputs(args.env)
+    return source_for(outputs), outputs
+
+
+def source_for(outputs: dict[str, Any]) -> str:
+    """The source `auto` reads for an environment with these Terraform outputs."""
     if not outputs.get("data_capture_s3_uri") and outputs.get("results_table_name"):
-        return "results", outputs  # no data capture (a serverless endpoint): the table
-    return "capture", outputs  # the capture, or the capture path's own error saying what's off
+        return "results"  # no data capture (a serverless endpoint): the table
+    return "capture"  # the capture, or the capture path's own error saying what's off
 
 
 def build(args: argparse.Namespace) -> pipeline.Report:

@@ -1,4 +1,8 @@
-"""The report's PNG figures, drawn with matplotlib's Agg canvas (no pyplot, no display)."""
+"""The report's figures, drawn with matplotlib's Agg canvas (no pyplot, no display).
+
+Each `*_figure` function returns the matplotlib Figure (the notebook shows them inline); the
+functions named after the report's figures write it as the PNG beside report.html.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,10 @@ def draw_all(aggregate: Aggregate, out: Path) -> dict[str, str]:
 
 
 def confidence_distribution(aggregate: Aggregate, path: Path) -> Path:
+    return _save(confidence_figure(aggregate), path)
+
+
+def confidence_figure(aggregate: Aggregate) -> Figure:
     figure = Figure(figsize=(8, 4), layout="constrained")
     axes = figure.add_subplot()
     width = 1 / HISTOGRAM_BINS
@@ -49,10 +57,14 @@ def confidence_distribution(aggregate: Aggregate, path: Path) -> Path:
     axes.set_ylabel("inferences")
     axes.set_title(f"Confidence distribution ({aggregate.records:,} inferences)")
     axes.legend(loc="upper left")
-    return _save(figure, path)
+    return figure
 
 
 def results_over_time(aggregate: Aggregate, path: Path) -> Path:
+    return _save(timeline_figure(aggregate), path)
+
+
+def timeline_figure(aggregate: Aggregate) -> Figure:
     figure = Figure(figsize=(10, 4), layout="constrained")
     axes = figure.add_subplot()
     points = sorted(aggregate.timeline)
@@ -91,10 +103,14 @@ def results_over_time(aggregate: Aggregate, path: Path) -> Path:
     axes.set_title(f"Inferences over time ({aggregate.records:,}{sampled})")
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     figure.autofmt_xdate()
-    return _save(figure, path)
+    return figure
 
 
 def by_hour_of_day(aggregate: Aggregate, path: Path) -> Path:
+    return _save(hours_figure(aggregate), path)
+
+
+def hours_figure(aggregate: Aggregate) -> Figure:
     figure = Figure(figsize=(10, 7), layout="constrained")
     count, mean, below = figure.subplots(3, 1, sharex=True)
     hours = list(range(24))
@@ -115,10 +131,14 @@ def by_hour_of_day(aggregate: Aggregate, path: Path) -> Path:
     below.set_ylabel("share below threshold")
     below.set_xlabel("hour of day (UTC)")
     below.set_xticks(hours)
-    return _save(figure, path)
+    return figure
 
 
 def class_balance(aggregate: Aggregate, path: Path) -> Path:
+    return _save(classes_figure(aggregate), path)
+
+
+def classes_figure(aggregate: Aggregate) -> Figure:
     figure = Figure(figsize=(5, 3.5), layout="constrained")
     axes = figure.add_subplot()
     counts = [aggregate.classes[name] for name in CLASSES]
@@ -127,7 +147,7 @@ def class_balance(aggregate: Aggregate, path: Path) -> Path:
         axes.annotate(f"{n:,} ({n / aggregate.records:.0%})", (index, n), ha="center", va="bottom")
     axes.set_ylabel("inferences")
     axes.set_title("Class balance (top class)")
-    return _save(figure, path)
+    return figure
 
 
 def _times(posix: Iterable[float]) -> npt.NDArray[np.datetime64]:
