@@ -12,7 +12,6 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_sfn_state_machine" "this" {
-  #checkov:skip=CKV_AWS_285:include_execution_data is a variable, off by default: state data carries base64 images that do not belong in logs.
   name       = local.name
   type       = var.workflow_type
   role_arn   = aws_iam_role.this.arn
@@ -54,7 +53,6 @@ resource "aws_cloudwatch_log_group" "batch" {
 
 # A prefix at a time: the Distributed Map's Express children run the per-image states.
 resource "aws_sfn_state_machine" "batch" {
-  #checkov:skip=CKV_AWS_285:include_execution_data is a variable, off by default: state data carries base64 images that do not belong in logs.
   name       = local.batch_name
   type       = "STANDARD" # A Distributed Map's parent must be STANDARD; its children are EXPRESS.
   role_arn   = aws_iam_role.batch.arn
