@@ -20,6 +20,7 @@ from localcloud import (
     names,
     paths,
     sagemaker_capture,
+    sagemaker_deployments,
     sagemaker_moto,
     sagemaker_registry,
     sagemaker_runtime,
@@ -55,6 +56,9 @@ class Variant:
     predictor: Predictor
     model_dir: Path
     sha: str  # of model.tar.gz: endpoints serving the same artifact share one loaded model
+    # What the model raises for a request it cannot read (the container answers 4xx); anything
+    # else it raises is the model server failing (5xx). From the inference module's CLIENT_ERRORS.
+    client_errors: tuple[type[BaseException], ...] = ()
 
 
 @dataclass
@@ -69,8 +73,14 @@ class LiveEndpoint:
     capture: sagemaker_capture.CaptureConfig | None
     log: sagemaker_moto.LogStreamWriter
     chooser: random.Random
+    # During a blue/green deployment (sagemaker_deployments): the new fleet and its share.
+    green: LiveEndpoint | None = None
+    green_share: float = 0.0
 
     def pick(self, target: str | None) -> Variant | None:
+        green = self.green
+        if green is not None and self.chooser.random() < self.green_share:
+            return green.pick(target)
         if target:
             return next((v for v in self.variants if v.name == target), None)
         if len(self.variants) == 1:
@@ -94,12 +104,27 @@ class EndpointService:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()  # one model load at a time: loads are CPU-bound
         self._warmed = threading.Event()
+        self.deployments = sagemaker_deployments.DeploymentService(
+            self, ctx.child_logger("sagemaker.deployments")
+        )
 
     def live(self, account_id: str, region: str, name: str) -> LiveEndpoint | None:
         return self._live.get((account_id, region, name))
 
-    def deploy(self, backend: Any, endpoint: Any, config_name: str, *, update: bool) -> None:
-        """Start loading config_name's models for endpoint; status flips when done."""
+    def deploy(
+        self,
+        backend: Any,
+        endpoint: Any,
+        config_name: str,
+        *,
+        update: bool,
+        deployment: sagemaker_deployments.DeploymentConfig | None = None,
+    ) -> None:
+        """Start loading config_name's models for endpoint; status flips when done.
+
+        An update with a deployment config shifts traffic to the new models as it says
+        (sagemaker_deployments) once they are loaded; without one they take over at once.
+        """
         key = (backend.account_id, backend.region_name, endpoint.endpoint_name)
         with self._lock:
             generation = self._generation.get(key, 0) + 1
@@ -108,7 +133,7 @@ class EndpointService:
         endpoint.last_modified_time = sagemaker_moto.utcnow()
         thread = threading.Thread(
             target=self._load,
-            args=(backend, endpoint, config_name, key, generation, update),
+            args=(backend, endpoint, config_name, key, generation, update, deployment),
             name=f"endpoint-{endpoint.endpoint_name}",
             daemon=True,
         )
@@ -125,7 +150,9 @@ class EndpointService:
 
     def _release_unused(self) -> None:
         """Drop loaded models no live endpoint serves any more (caller holds self._lock)."""
-        in_use = {v.sha for live in self._live.values() for v in live.variants}
+        fleets = [live for live in self._live.values()]
+        fleets += [live.green for live in fleets if live.green is not None]
+        in_use = {v.sha for live in fleets for v in live.variants}
         for sha in [sha for sha in self._predictors if sha not in in_use]:
             del self._predictors[sha]
 
@@ -163,6 +190,7 @@ class EndpointService:
         key: tuple[str, str, str],
         generation: int,
         update: bool,
+        deployment: sagemaker_deployments.DeploymentConfig | None = None,
     ) -> None:
         name = endpoint.endpoint_name
         log = sagemaker_moto.LogStreamWriter(
@@ -205,6 +233,37 @@ class EndpointService:
             if self._generation.get(key) != generation:
                 return  # deleted or updated again while we were loading
             previous = self._live.get(key)
+        if update and deployment is not None and previous is not None:
+            count = int(config.production_variants[0].get("InitialInstanceCount") or 1)
+            self.deployments.run(
+                endpoint,
+                key,
+                generation,
+                live,
+                deployment,
+                previous.log,
+                count,
+                lambda: self._go_live(endpoint, key, generation, live, config, log, started),
+            )
+            return
+        self._go_live(endpoint, key, generation, live, config, log, started)
+
+    def _go_live(
+        self,
+        endpoint: Any,
+        key: tuple[str, str, str],
+        generation: int,
+        live: LiveEndpoint,
+        config: Any,
+        log: sagemaker_moto.LogStreamWriter,
+        started: float,
+    ) -> None:
+        name = endpoint.endpoint_name
+        config_name = live.config_name
+        with self._lock:
+            if self._generation.get(key) != generation:
+                return  # deleted or updated again while we were loading
+            previous = self._live.get(key)
             self._live[key] = live
             endpoint.endpoint_config_name = config_name
             endpoint.production_variants = endpoint._process_production_variants(
@@ -214,6 +273,7 @@ class EndpointService:
             endpoint.failure_reason = None
             endpoint.last_modified_time = sagemaker_moto.utcnow()
             endpoint.endpoint_status = "InService"
+            endpoint.localcloud_pending = None
             self._release_unused()
         if previous is not None:
             self.capture.flush_endpoint(name)
@@ -237,8 +297,41 @@ class EndpointService:
                 return
             endpoint.failure_reason = reason[:1024]
             endpoint.last_modified_time = sagemaker_moto.utcnow()
+            endpoint.localcloud_pending = None
             # A failed update rolls back: the old config keeps serving, as on AWS.
             endpoint.endpoint_status = "InService" if update and key in self._live else "Failed"
+
+    # -- what sagemaker_deployments drives ------------------------------------------------
+    def current(self, key: tuple[str, str, str], generation: int) -> bool:
+        """Whether a deployment started at `generation` is still the endpoint's latest."""
+        return self._generation.get(key) == generation
+
+    def set_canary(
+        self, key: tuple[str, str, str], generation: int, green: LiveEndpoint | None, share: float
+    ) -> None:
+        """Route `share` of the endpoint's invocations to the new fleet (None: all on blue)."""
+        with self._lock:
+            live = self._live.get(key)
+            if live is None or self._generation.get(key) != generation:
+                return
+            live.green, live.green_share = (green, share) if green is not None else (None, 0.0)
+            self._release_unused()
+
+    def roll_back(
+        self, key: tuple[str, str, str], generation: int, endpoint: Any, reason: str
+    ) -> None:
+        """The deployment failed: blue serves everything, InService, FailureReason set."""
+        with self._lock:
+            if self._generation.get(key) != generation:
+                return
+            live = self._live.get(key)
+            if live is not None:
+                live.green, live.green_share = None, 0.0
+            endpoint.failure_reason = reason[:1024]
+            endpoint.last_modified_time = sagemaker_moto.utcnow()
+            endpoint.endpoint_status = "InService"
+            endpoint.localcloud_pending = None
+            self._release_unused()
 
     def _load_variant(self, backend: Any, variant: dict[str, Any]) -> Variant:
         model_name = variant.get("ModelName", "")
@@ -272,6 +365,8 @@ class EndpointService:
             if predictor is None:
                 predictor = self._import_model(model_dir, url)
                 self._predictors[sha] = predictor
+        source = os.environ.get(INFERENCE_MODULE_ENV, DEFAULT_INFERENCE_MODULE)
+        client_errors = tuple(getattr(_import(source), "CLIENT_ERRORS", ()))
         self.logger.info(
             "model %s: artifact fetched in %.2fs, loaded in %.2fs",
             model_name,
@@ -280,7 +375,13 @@ class EndpointService:
         )
         weight = float(variant.get("InitialVariantWeight", 1.0) or 0.0)
         return Variant(
-            variant.get("VariantName", "AllTraffic"), model_name, weight, predictor, model_dir, sha
+            variant.get("VariantName", "AllTraffic"),
+            model_name,
+            weight,
+            predictor,
+            model_dir,
+            sha,
+            client_errors,
         )
 
     def _fetch(self, backend: Any, url: str) -> tuple[Path, str]:
@@ -387,7 +488,17 @@ def _render_endpoint(response: dict[str, Any]) -> dict[str, Any]:
 def _describe_endpoint_response(self: Any) -> Any:
     from moto.core.responses import ActionResult
 
-    response = self.sagemaker_backend.describe_endpoint(self._get_param("EndpointName"))
+    name = self._get_param("EndpointName")
+    response = dict(self.sagemaker_backend.describe_endpoint(name))
+    endpoint = self.sagemaker_backend.endpoints.get(name)
+    deployment = getattr(endpoint, "localcloud_deployment", None)
+    if deployment is not None:
+        # "The most recent deployment configuration for the endpoint": the provider reads its
+        # deployment_config back from it (without it every plan would show a change).
+        response["LastDeploymentConfig"] = deployment.raw
+    pending = getattr(endpoint, "localcloud_pending", None)
+    if pending is not None:
+        response["PendingDeploymentSummary"] = pending
     return ActionResult(_render_endpoint(response))
 
 
@@ -423,8 +534,16 @@ def _service_patches(svc: EndpointService) -> dict[str, Any]:
         svc.deploy(self, endpoint, endpoint_config_name, update=False)
         return endpoint
 
-    def update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
+    def update_endpoint(
+        self: Any,
+        endpoint_name: str,
+        endpoint_config_name: str,
+        deployment_config: Any = None,
+        retain_deployment_config: bool = False,
+    ) -> Any:
         from moto.sagemaker.exceptions import ValidationError
+
+        deployment = _parse_deployment(deployment_config)
 
         endpoint = self.endpoints.get(endpoint_name)
         if endpoint is None:
@@ -441,9 +560,23 @@ def _service_patches(svc: EndpointService) -> dict[str, Any]:
                 message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
                 f"(status {endpoint.endpoint_status}); wait for InService."
             )
-        svc.deploy(
-            self, endpoint, endpoint_config_name, update=endpoint.endpoint_status == "InService"
+        if deployment is None and retain_deployment_config:
+            deployment = getattr(endpoint, "localcloud_deployment", None)
+        if deployment is not None:
+            variants = self.endpoint_configs[endpoint_config_name].production_variants
+            count = int((variants or [{}])[0].get("InitialInstanceCount") or 1)
+            try:
+                deployment.steps(count)
+            except sagemaker_deployments.DeploymentConfigError as error:
+                raise ValidationError(message=str(error)) from None
+        update = endpoint.endpoint_status == "InService"
+        endpoint.localcloud_deployment = deployment
+        endpoint.localcloud_pending = (
+            {"EndpointConfigName": endpoint_config_name, "StartTime": sagemaker_moto.utcnow()}
+            if update
+            else None
         )
+        svc.deploy(self, endpoint, endpoint_config_name, update=update, deployment=deployment)
         return endpoint
 
     def delete_endpoint(self: Any, endpoint_name: str) -> None:
@@ -472,13 +605,37 @@ def _service_patches(svc: EndpointService) -> dict[str, Any]:
     }
 
 
+def _parse_deployment(raw: Any) -> sagemaker_deployments.DeploymentConfig | None:
+    from moto.sagemaker.exceptions import ValidationError
+
+    try:
+        return sagemaker_deployments.parse(raw)
+    except sagemaker_deployments.DeploymentConfigError as error:
+        raise ValidationError(message=str(error)) from None
+
+
 def _update_endpoint_response(self: Any) -> Any:
     from moto.core.responses import ActionResult
 
     endpoint = self.sagemaker_backend.update_endpoint(
-        self._get_param("EndpointName"), self._get_param("EndpointConfigName")
+        self._get_param("EndpointName"),
+        self._get_param("EndpointConfigName"),
+        self._get_param("DeploymentConfig"),
+        bool(self._get_param("RetainDeploymentConfig", False)),
     )
     return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def _create_endpoint_response(self: Any) -> Any:
+    """CreateEndpoint keeping its DeploymentConfig (moto drops it): DescribeEndpoint shows it."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    deployment = _parse_deployment(self._get_param("DeploymentConfig"))
+    result = sagemaker_moto.original(SageMakerResponse, "create_endpoint")(self)
+    endpoint = self.sagemaker_backend.endpoints.get(self._get_param("EndpointName"))
+    if endpoint is not None:
+        endpoint.localcloud_deployment = deployment
+    return result
 
 
 def install(ctx: LocalCloudContext) -> None:
@@ -495,10 +652,12 @@ def install(ctx: LocalCloudContext) -> None:
     sagemaker_moto.patch(backend_class, "delete_endpoint", patches["delete_endpoint"])
     sagemaker_moto.patch(SageMakerResponse, "create_model", patches["create_model"])
     sagemaker_moto.patch(SageMakerResponse, "update_endpoint", _update_endpoint_response)
+    sagemaker_moto.patch(SageMakerResponse, "create_endpoint", _create_endpoint_response)
     sagemaker_moto.patch(SageMakerResponse, "describe_endpoint", _describe_endpoint_response)
     sagemaker_moto.patch(
         SageMakerResponse, "describe_endpoint_config", _describe_endpoint_config_response
     )
     sagemaker_moto.patch(SageMakerResponse, "describe_model", _describe_model_response)
-    sagemaker_runtime.install(ctx, svc)
+    runtime = sagemaker_runtime.install(ctx, svc)
+    runtime.on_metrics = svc.deployments.on_metrics
     ctx.on_shutdown(svc.shutdown)

@@ -26,6 +26,10 @@ MOTO_INTERNALS: tuple[tuple[str, str], ...] = (
     # Endpoint invocation metrics (sagemaker_runtime) and EMF extraction (lambda_runtime).
     ("moto.cloudwatch.models", "cloudwatch_backends"),
     ("moto.cloudwatch.models", "CloudWatchBackend.put_metric_data"),
+    # Rollback alarms of blue/green deployments (sagemaker_deployments).
+    ("moto.cloudwatch.models", "MetricDatum"),
+    ("moto.cloudwatch.models", "Alarm.update_state"),
+    ("moto.sagemaker.responses", "SageMakerResponse.create_endpoint"),
     ("moto.sagemaker.models", "sagemaker_backends"),
     ("moto.sagemaker.models", "SageMakerModelBackend.create_training_job"),
     ("moto.sagemaker.models", "SageMakerModelBackend.describe_training_job"),

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -134,6 +135,9 @@ class EndpointRuntime:
         self.endpoints = endpoints
         self.faults = faults
         self.metrics = metrics
+        # Called with (account, region, endpoint) after each call's metrics are published: the
+        # deployments evaluate their rollback alarms on them before the call answers.
+        self.on_metrics: Callable[[str, str, str], None] | None = None
 
     def invoke(
         self, account_id: str, region: str, name: str, headers: Any, body: bytes
@@ -156,6 +160,8 @@ class EndpointRuntime:
         if served.variant is None or self.metrics is None:
             return
         self.metrics(account_id, region, name, served.variant, status, served.model_latency_us)
+        if self.on_metrics is not None:
+            self.on_metrics(account_id, region, name)
 
     def _serve(
         self, account_id: str, region: str, name: str, headers: Any, body: bytes, served: _Served
@@ -199,13 +205,21 @@ class EndpointRuntime:
         started = time.perf_counter()
         try:
             probabilities = variant.predictor.predict(body, content_type)
-        except Exception as error:  # the container answers 4xx for a body it cannot read
+        except variant.client_errors as error:  # a body the container cannot read: 4xx
             served.model_latency_us = (time.perf_counter() - started) * 1e6
             _model_error(
                 live,
                 log_arn,
                 400,
                 f"Unable to evaluate payload provided: {type(error).__name__}: {error}",
+            )
+        except Exception as error:  # anything else is the model server failing: 5xx
+            served.model_latency_us = (time.perf_counter() - started) * 1e6
+            _model_error(
+                live,
+                log_arn,
+                500,
+                f"Internal server error: {type(error).__name__}: {error}",
             )
         output = json.dumps([float(p) for p in probabilities]).encode()
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -247,10 +261,11 @@ def _raise_not_ready(account_id: str, region: str, name: str) -> None:
 
 def _model_error(live: Any, log_arn: str, status: int, message: str) -> None:
     live.log.write([f"localcloud: {status} {message}"])
+    kind = "client" if status < 500 else "server"
     raise RuntimeApiError(
         424,
         "ModelError",
-        f'Received client error ({status}) from primary with message "{message}". See '
+        f'Received {kind} error ({status}) from primary with message "{message}". See '
         f"{log_arn} in account {live.account_id} for more information.",
         OriginalStatusCode=status,
         OriginalMessage=message,

@@ -36,6 +36,9 @@ STAND_IN_INFERENCE = textwrap.dedent(
     from pathlib import Path
     from PIL import Image
 
+    # PIL's UnidentifiedImageError is an OSError: an unreadable body is the client's fault.
+    CLIENT_ERRORS = (OSError,)
+
     class StandIn:
         def __init__(self, bias):
             self.bias = bias

@@ -19,6 +19,9 @@ from training.local_trainer.model import (
 )
 
 CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "application/x-image"})
+# What predict raises for a request body it cannot read: the local cloud's endpoint answers these
+# with a 4xx ModelError, anything else as the model server failing (5xx).
+CLIENT_ERRORS = (UndecodableImageError,)
 # Decoding refuses anything larger, so a hostile request cannot exhaust memory.
 MAX_PIXELS = 40_000_000
 
