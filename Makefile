@@ -119,8 +119,12 @@ init: ## terraform init of infra/envs/ENV (provider from a local mirror when the
 plan: package ## Plan ENV (default local) into build/terraform/ENV.tfplan
 	$(AWS_ENV) scripts/tf.sh plan $(ENV)
 
-apply: ## Apply exactly the saved plan of ENV (make plan first)
-	$(AWS_ENV) scripts/tf.sh apply $(ENV)
+# Then, applied or not, the endpoint is read back: provider 5.x reports a SageMaker rollback as
+# success (scripts/endpoint_check.py), so the target fails, with SageMaker's FailureReason, unless
+# the endpoint is InService on the configuration Terraform planned.
+apply: venv ## Apply exactly the saved plan of ENV (make plan first), then check the endpoint serves what was planned
+	$(AWS_ENV) { scripts/tf.sh apply $(ENV) && applied=0 || applied=$$?; \
+	  $(PY) -m scripts.endpoint_check --env $(ENV) || exit 1; exit $$applied; }
 
 destroy: ## Destroy ENV (asks unless AUTO_APPROVE=1)
 	$(AWS_ENV) AUTO_APPROVE=$(AUTO_APPROVE) scripts/tf.sh destroy $(ENV)

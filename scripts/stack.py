@@ -165,12 +165,30 @@ class DeployedStack:
         return [f"-var={name}={value}" for name, value in sorted(values.items())]
 
     def apply(self, **overrides: object) -> float:
-        """Plan with the stack's variables (and overrides), apply that plan; returns seconds."""
+        """Plan with the stack's variables (and overrides), apply that plan, then read the
+        endpoint back as `make apply` does (scripts/endpoint_check.py); returns seconds.
+
+        StackError when the apply or the readback fails: the message carries both outputs (the
+        readback's FailureReason when SageMaker rolled a deployment back).
+        """
         began = time.monotonic()
         self.terraform("plan", "-no-color", *self.var_args(**overrides))
-        self.terraform("apply", "-no-color")
+        applied = self.terraform("apply", "-no-color", check=False)
+        checked = self.endpoint_check()
         self.outputs = self.read_outputs()
+        if applied.returncode != 0 or checked.returncode != 0:
+            raise StackError(
+                f"tf.sh apply {ENV} exited {applied.returncode}, endpoint_check exited "
+                f"{checked.returncode}:\n{_tail(applied.stdout)}\n{_tail(applied.stderr)}\n"
+                f"{checked.stdout}{checked.stderr}"
+            )
         return time.monotonic() - began
+
+    def endpoint_check(self, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        """`python -m scripts.endpoint_check` on this stack's root (what `make apply` runs)."""
+        envs = str(self.repo / "infra" / "envs")
+        command = [sys.executable, "-m", "scripts.endpoint_check", "--env", ENV, "--envs-dir", envs]
+        return run_bounded(command, timeout, REPO_ROOT, self.env)
 
     def plan_exit_code(self) -> tuple[int, str]:
         """`plan -detailed-exitcode` with the stack's variables: 0 no changes, 2 changes."""

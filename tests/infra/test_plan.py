@@ -33,7 +33,7 @@ EXPECTED_TYPES = {
     "aws_s3_bucket_policy": 1,
     # Three functions, SageMaker, the two state machines, and the ingest rule's target.
     "aws_iam_role": 7,
-    "aws_iam_role_policy": 7,
+    "aws_iam_role_policy": 8,
     "aws_lambda_layer_version": 1,
     "aws_lambda_function": 3,
     # Three functions' and two state machines'.
@@ -274,6 +274,29 @@ def test_the_endpoint_serves_a_model_package_not_an_s3_uri(dev_plan: Plan) -> No
     assert dev_plan.outputs["model_package_group_name"]["value"] == "scones-dev-models"
     assert dev_plan.outputs["model_package_arn"]["value"] == package
     assert dev_plan.outputs["min_accuracy"]["value"] == 0.9
+
+
+def test_a_provisioned_endpoint_rolls_out_behind_a_canary_guarded_by_its_alarms(
+    prod_plan: Plan,
+) -> None:
+    endpoint = prod_plan.one("aws_sagemaker_endpoint")
+    (deployment,) = endpoint["deployment_config"]
+    (policy,) = deployment["blue_green_update_policy"]
+    (routing,) = policy["traffic_routing_configuration"]
+    assert routing["type"] == "CANARY" and routing["wait_interval_in_seconds"] == 600
+    assert routing["canary_size"] == [{"type": "CAPACITY_PERCENT", "value": 25}]
+    (rollback,) = deployment["auto_rollback_configuration"]
+    names = {"scones-prod-endpoint-5xx-errors", "scones-prod-endpoint-model-latency"}
+    assert {alarm["alarm_name"] for alarm in rollback["alarms"]} == names
+    assert names <= set(alarms(prod_plan)), "the rollback alarms are the monitoring alarms"
+    (statement,) = json.loads(
+        prod_plan.of_type("aws_iam_role_policy")[
+            "module.stack.module.model_endpoint.aws_iam_role_policy.rollback_alarms[0]"
+        ]["policy"]
+    )["Statement"]
+    assert statement["Action"] == "cloudwatch:DescribeAlarms"
+    arns = [f"arn:aws:cloudwatch:us-east-1:{ACCOUNT['prod']}:alarm:{name}" for name in names]
+    assert sorted(statement["Resource"]) == sorted(arns)
 
 
 def test_functions_are_configured_from_variables(dev_plan: Plan) -> None:

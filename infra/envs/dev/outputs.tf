@@ -24,6 +24,11 @@ output "endpoint_name" {
   value       = module.stack.endpoint_name
 }
 
+output "endpoint_configuration_name" {
+  description = "Endpoint configuration the last apply planned for the endpoint; scripts/endpoint_check.py compares DescribeEndpoint with it."
+  value       = module.stack.endpoint_configuration_name
+}
+
 output "endpoint_deployed" {
   description = "Whether the endpoint is part of this environment yet (model_package_arn set)."
   value       = module.stack.endpoint_deployed

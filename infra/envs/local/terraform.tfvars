@@ -28,6 +28,10 @@ endpoint_5xx_alarm_threshold     = 1
 model_latency_alarm_threshold_ms = 1000
 needs_review_share_threshold     = 0.3
 
+# Guarded rollout of a new model: a short bake, so a local `make apply` of a new model takes
+# seconds (the local cloud evaluates the alarms on every datapoint, CloudWatch every period).
+endpoint_rollout_wait_seconds = 10
+
 # Batches (make classify PREFIX=): the local cloud runs up to 8 workers per function.
 batch_max_concurrency              = 8
 batch_tolerated_failure_percentage = 5

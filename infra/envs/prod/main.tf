@@ -22,6 +22,8 @@ module "stack" {
   model_latency_alarm_threshold_ms = var.model_latency_alarm_threshold_ms
   functions_build_dir              = var.functions_build_dir
   model_package_arn                = var.model_package_arn
+  endpoint_rollout_canary_size     = var.endpoint_rollout_canary_size
+  endpoint_rollout_wait_seconds    = var.endpoint_rollout_wait_seconds
   model_data_url                   = var.model_data_url
   min_accuracy                     = var.min_accuracy
   results_deletion_protection      = var.results_deletion_protection

@@ -133,3 +133,21 @@ variable "batch_tolerated_failure_percentage" {
   type        = number
   default     = 5
 }
+
+variable "endpoint_rollout_canary_size" {
+  description = "Canary of the endpoint's guarded rollout: {type = CAPACITY_PERCENT or INSTANCE_COUNT, value} (model_endpoint validates it)."
+  type = object({
+    type  = string
+    value = number
+  })
+  default = {
+    type  = "CAPACITY_PERCENT"
+    value = 25
+  }
+}
+
+variable "endpoint_rollout_wait_seconds" {
+  description = "Baking period of each step of the endpoint's guarded rollout, in seconds (0-3600)."
+  type        = number
+  default     = 600
+}

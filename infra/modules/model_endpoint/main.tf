@@ -110,5 +110,64 @@ resource "aws_sagemaker_endpoint" "this" {
   name                 = local.endpoint_name
   endpoint_config_name = aws_sagemaker_endpoint_configuration.this[0].name
 
+  # Blue/green with a canary and alarm rollback (rollout.tf); provisioned variants only.
+  # The provider sends it with UpdateEndpoint whenever endpoint_config_name changes.
+  # auto_rollback_configuration is ForceNew in provider 5.x: changing the alarm names replaces
+  # the endpoint (its name stays, but it is deleted and created again).
+  dynamic "deployment_config" {
+    for_each = local.guarded_rollout ? [1] : []
+
+    content {
+      blue_green_update_policy {
+        traffic_routing_configuration {
+          type                     = "CANARY"
+          wait_interval_in_seconds = var.rollout_wait_seconds
+
+          canary_size {
+            type  = var.rollout_canary_size.type
+            value = var.rollout_canary_size.value
+          }
+        }
+      }
+
+      dynamic "auto_rollback_configuration" {
+        for_each = length(var.rollback_alarm_names) > 0 ? [1] : []
+
+        content {
+          dynamic "alarms" {
+            for_each = toset(var.rollback_alarm_names)
+
+            content {
+              alarm_name = alarms.value
+            }
+          }
+        }
+      }
+    }
+  }
+
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = !local.guarded_rollout || var.rollout_canary_size.type != "INSTANCE_COUNT" || var.rollout_canary_size.value * 2 <= var.initial_instance_count
+      error_message = "rollout_canary_size: an INSTANCE_COUNT canary must be at most 50% of the variant's instances (initial_instance_count = ${var.initial_instance_count}); use CAPACITY_PERCENT or more instances."
+    }
+
+    precondition {
+      condition     = !local.guarded_rollout || length(var.rollback_alarm_names) > 0
+      error_message = "A provisioned endpoint rolls out new models guarded by alarms: give rollback_alarm_names (the endpoint's 5xx and model-latency alarms)."
+    }
+
+    # Provider 5.x waits only for InService, which a rolled-back deployment also reaches
+    # (hashicorp/terraform-provider-aws#46663, #48997); it then reads EndpointConfigName back
+    # into state. Failing here stops the apply before Terraform destroys the old (deposed)
+    # endpoint configuration, which the endpoint still serves (#40048, #48997): the old
+    # configuration stays until the new one serves. `make apply` then prints SageMaker's
+    # FailureReason (scripts/endpoint_check.py).
+    postcondition {
+      condition     = self.endpoint_config_name == aws_sagemaker_endpoint_configuration.this[0].name
+      error_message = "SageMaker did not move endpoint ${local.endpoint_name} to the planned endpoint configuration: the deployment rolled back and the endpoint still serves its previous configuration. `make apply` prints SageMaker's FailureReason; fix the model, promote a good package, plan and apply again."
+    }
+  }
 }

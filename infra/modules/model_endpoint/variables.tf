@@ -117,6 +117,50 @@ variable "serverless_config" {
   }
 }
 
+variable "rollout_canary_size" {
+  description = "Canary of a guarded rollout (provisioned variants): the share of the new fleet that takes traffic first, as CAPACITY_PERCENT (1-50) or INSTANCE_COUNT (at most half the variant's instances). SageMaker: \"Value must be less than or equal to 50% of the variant's total instance count.\""
+  type = object({
+    type  = string
+    value = number
+  })
+  default = {
+    type  = "CAPACITY_PERCENT"
+    value = 25
+  }
+
+  validation {
+    condition     = contains(["CAPACITY_PERCENT", "INSTANCE_COUNT"], var.rollout_canary_size.type)
+    error_message = "rollout_canary_size.type must be CAPACITY_PERCENT or INSTANCE_COUNT."
+  }
+
+  validation {
+    condition     = var.rollout_canary_size.value >= 1 && floor(var.rollout_canary_size.value) == var.rollout_canary_size.value && (var.rollout_canary_size.type != "CAPACITY_PERCENT" || var.rollout_canary_size.value <= 50)
+    error_message = "rollout_canary_size.value must be a whole number of at least 1, and at most 50 for CAPACITY_PERCENT (the canary is at most half the fleet)."
+  }
+}
+
+variable "rollout_wait_seconds" {
+  description = "Baking period of a guarded rollout, in seconds (0-3600, SageMaker's WaitIntervalInSeconds): how long the canary, and then the whole new fleet, serve under watch of rollback_alarm_names before the next step. Longer than the alarms' period, so that they evaluate at least once."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.rollout_wait_seconds >= 0 && var.rollout_wait_seconds <= 3600 && floor(var.rollout_wait_seconds) == var.rollout_wait_seconds
+    error_message = "rollout_wait_seconds must be a whole number of seconds from 0 to 3600."
+  }
+}
+
+variable "rollback_alarm_names" {
+  description = "CloudWatch alarms that roll a deployment back when one is in ALARM during a bake (the endpoint's 5xx and model-latency alarms). Required with a provisioned variant; changing the list replaces the endpoint (ForceNew in provider 5.x)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.rollback_alarm_names) <= 10 && alltrue([for name in var.rollback_alarm_names : length(trimspace(name)) > 0 && length(name) <= 255])
+    error_message = "rollback_alarm_names takes at most 10 alarm names of 1-255 characters."
+  }
+}
+
 variable "enable_data_capture" {
   description = "Capture endpoint requests and responses to S3 for monitoring."
   type        = bool

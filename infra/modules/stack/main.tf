@@ -52,6 +52,11 @@ module "model_endpoint" {
   data_capture_prefix              = module.storage.data_capture_prefix
   data_capture_sampling_percentage = var.data_capture_sampling_percentage
 
+  # Guarded rollout: a new model is rolled back when the endpoint's monitoring alarms fire.
+  rollout_canary_size  = var.endpoint_rollout_canary_size
+  rollout_wait_seconds = var.endpoint_rollout_wait_seconds
+  rollback_alarm_names = compact([module.monitoring.alarm_names.endpoint_5xx, module.monitoring.alarm_names.model_latency])
+
   tags = local.tags
 }
 

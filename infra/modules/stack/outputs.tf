@@ -23,6 +23,11 @@ output "endpoint_name" {
   value       = module.model_endpoint.endpoint_name
 }
 
+output "endpoint_configuration_name" {
+  description = "Endpoint configuration Terraform planned for the endpoint (null before the first promotion): `make apply` checks that the endpoint serves it."
+  value       = module.model_endpoint.endpoint_configuration_name
+}
+
 output "endpoint_deployed" {
   description = "Whether the endpoint is part of this environment yet (model_package_arn set)."
   value       = var.model_package_arn != null

@@ -136,6 +136,24 @@ variable "endpoint_serverless_config" {
   default = null
 }
 
+variable "endpoint_rollout_canary_size" {
+  description = "Canary of a provisioned endpoint's guarded rollout: {type = CAPACITY_PERCENT or INSTANCE_COUNT, value} (validated by model_endpoint)."
+  type = object({
+    type  = string
+    value = number
+  })
+  default = {
+    type  = "CAPACITY_PERCENT"
+    value = 25
+  }
+}
+
+variable "endpoint_rollout_wait_seconds" {
+  description = "Baking period of each step of a guarded rollout, in seconds (model_endpoint)."
+  type        = number
+  default     = 600
+}
+
 variable "endpoint_concurrent_requests_per_instance" {
   description = "Requests one provisioned endpoint instance serves at once; classifyImage's reserved concurrency is this times endpoint_instance_count. The default 2 assumes one model-server worker per vCPU of an ml.m5.large (2 vCPUs): measure and set it per instance type."
   type        = number

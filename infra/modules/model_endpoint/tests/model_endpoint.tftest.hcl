@@ -60,10 +60,11 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix       = "scones-test"
-  account_id        = "123456789012"
-  bucket_name       = "scones-test-bucket"
-  model_package_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/scones-test-models/1"
+  name_prefix          = "scones-test"
+  account_id           = "123456789012"
+  bucket_name          = "scones-test-bucket"
+  model_package_arn    = "arn:aws:sagemaker:us-east-1:123456789012:model-package/scones-test-models/1"
+  rollback_alarm_names = ["scones-test-endpoint-5xx-errors", "scones-test-endpoint-model-latency"]
 }
 
 run "provisioned_endpoint_with_data_capture" {
@@ -238,5 +239,85 @@ run "rejects_invalid_values" {
     var.serverless_config,
     var.initial_instance_count,
     var.instance_type,
+  ]
+}
+
+run "provisioned_endpoint_rolls_out_behind_a_canary" {
+  command = apply
+
+  variables {
+    rollout_canary_size  = { type = "CAPACITY_PERCENT", value = 10 }
+    rollout_wait_seconds = 120
+  }
+
+  assert {
+    condition = (
+      aws_sagemaker_endpoint.this[0].deployment_config[0].blue_green_update_policy[0].traffic_routing_configuration[0].type == "CANARY" &&
+      aws_sagemaker_endpoint.this[0].deployment_config[0].blue_green_update_policy[0].traffic_routing_configuration[0].wait_interval_in_seconds == 120 &&
+      aws_sagemaker_endpoint.this[0].deployment_config[0].blue_green_update_policy[0].traffic_routing_configuration[0].canary_size[0].type == "CAPACITY_PERCENT" &&
+      aws_sagemaker_endpoint.this[0].deployment_config[0].blue_green_update_policy[0].traffic_routing_configuration[0].canary_size[0].value == 10
+    )
+    error_message = "A provisioned endpoint rolls a new model out blue/green with the configured canary and wait."
+  }
+
+  assert {
+    condition     = toset([for a in aws_sagemaker_endpoint.this[0].deployment_config[0].auto_rollback_configuration[0].alarms : a.alarm_name]) == toset(var.rollback_alarm_names)
+    error_message = "The deployment rolls back on the endpoint's 5xx and model-latency alarms."
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.rollback_alarms) == 1
+    error_message = "The execution role may describe the rollback alarms (SageMaker needs cloudwatch:DescribeAlarms on them)."
+  }
+}
+
+run "serverless_variant_has_no_deployment_config" {
+  command = plan
+
+  variables {
+    serverless_config   = { memory_size_in_mb = 2048, max_concurrency = 5 }
+    enable_data_capture = false
+  }
+
+  assert {
+    condition     = length(aws_sagemaker_endpoint.this[0].deployment_config) == 0 && length(aws_iam_role_policy.rollback_alarms) == 0
+    error_message = "A serverless variant takes SageMaker's default deployment: no canary, no rollback alarms."
+  }
+}
+
+run "instance_count_canary_above_half_is_refused" {
+  command = plan
+
+  variables {
+    rollout_canary_size    = { type = "INSTANCE_COUNT", value = 1 }
+    initial_instance_count = 1
+  }
+
+  expect_failures = [aws_sagemaker_endpoint.this]
+}
+
+run "provisioned_endpoint_without_alarms_is_refused" {
+  command = plan
+
+  variables {
+    rollback_alarm_names = []
+  }
+
+  expect_failures = [aws_sagemaker_endpoint.this]
+}
+
+run "rejects_invalid_rollout_values" {
+  command = plan
+
+  variables {
+    rollout_canary_size  = { type = "CAPACITY_PERCENT", value = 60 }
+    rollout_wait_seconds = 3601
+    rollback_alarm_names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]
+  }
+
+  expect_failures = [
+    var.rollout_canary_size,
+    var.rollout_wait_seconds,
+    var.rollback_alarm_names,
   ]
 }
