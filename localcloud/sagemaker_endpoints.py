@@ -100,6 +100,8 @@ class EndpointService:
         self.capture = sagemaker_capture.CaptureWriter(ctx.child_logger("sagemaker.capture"))
         self._live: dict[tuple[str, str, str], LiveEndpoint] = {}
         self._predictors: dict[str, Predictor] = {}  # by artifact sha256: shared by endpoints
+        # The CLIENT_ERRORS of the module each predictor came from, by the same sha256.
+        self._client_errors: dict[str, tuple[type[BaseException], ...]] = {}
         self._generation: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()  # one model load at a time: loads are CPU-bound
@@ -155,6 +157,7 @@ class EndpointService:
         in_use = {v.sha for live in fleets for v in live.variants}
         for sha in [sha for sha in self._predictors if sha not in in_use]:
             del self._predictors[sha]
+            self._client_errors.pop(sha, None)
 
     def shutdown(self) -> None:
         self.capture.close()
@@ -363,10 +366,10 @@ class EndpointService:
         with self._load_lock:
             predictor = self._predictors.get(sha)
             if predictor is None:
-                predictor = self._import_model(model_dir, url)
+                predictor, errors = self._import_model(model_dir, url)
                 self._predictors[sha] = predictor
-        source = os.environ.get(INFERENCE_MODULE_ENV, DEFAULT_INFERENCE_MODULE)
-        client_errors = tuple(getattr(_import(source), "CLIENT_ERRORS", ()))
+                self._client_errors[sha] = errors
+            client_errors = self._client_errors.get(sha, ())
         self.logger.info(
             "model %s: artifact fetched in %.2fs, loaded in %.2fs",
             model_name,
@@ -416,7 +419,10 @@ class EndpointService:
             shutil.rmtree(staging, ignore_errors=True)
         return target, sha
 
-    def _import_model(self, model_dir: Path, url: str) -> Predictor:
+    def _import_model(
+        self, model_dir: Path, url: str
+    ) -> tuple[Predictor, tuple[type[BaseException], ...]]:
+        """The loaded model, and the errors its module names as the request's fault."""
         source = os.environ.get(INFERENCE_MODULE_ENV, DEFAULT_INFERENCE_MODULE)
         module = _import(source)
         _limit_torch_threads()
@@ -427,7 +433,7 @@ class EndpointService:
                 f"The model at {url} could not be loaded: {type(error).__name__}: {error}"
             ) from error
         _limit_torch_threads()  # load_model may set its own (training-sized) thread count
-        return predictor
+        return predictor, tuple(getattr(module, "CLIENT_ERRORS", ()))
 
 
 def _import(source: str) -> Any:
