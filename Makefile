@@ -39,6 +39,7 @@ FORMAT      ?=
 AUTO_APPROVE ?= 0
 MIN_ACCURACY ?=
 PACKAGE     ?=
+NOTEBOOK_ARGS ?=
 # localcloud/control.py DEFAULT_PORT; tests/infra/test_infra_layout.py checks that they agree.
 LOCAL_CLOUD_PORT ?= 4566
 export LOCAL_CLOUD_PORT
@@ -153,10 +154,11 @@ monitor: venv ## Monitoring report of ENV's inferences (SOURCE=auto|capture|resu
 	$(AWS_ENV) $(PY) -m scripts.monitor --env $(ENV) $(if $(SOURCE),--source '$(SOURCE)') $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(CAPTURE_DIR),--capture-dir '$(CAPTURE_DIR)')
 
 # Jupyter is the notebook extra's; the cloud is started only when none answers on the port.
-notebook: venv ## Open notebooks/image_classification.ipynb in JupyterLab with the local cloud started (notebook extra)
+notebook: venv ## Open notebooks/image_classification.ipynb in JupyterLab with the local cloud started (notebook extra; NOTEBOOK_ARGS=--no-browser ...)
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || { echo "JupyterLab is not in $(VENV): install the notebook extra from its lock with $(PY) -m pip install --require-hashes -r requirements/dev-train-monitor-notebook.txt (a new venv: make venv EXTRAS=dev,train,monitor,notebook)" >&2; exit 2; }
 	@$(PY) -m localcloud status --port $(LOCAL_CLOUD_PORT) >/dev/null 2>&1 || $(PY) -m localcloud up --port $(LOCAL_CLOUD_PORT)
-	$(VENV)/bin/jupyter lab notebooks/image_classification.ipynb
+	@# The kernel runs in notebooks/: LOCAL_CLOUD_HOME keeps it finding the key of this cloud.
+	LOCAL_CLOUD_HOME="$${LOCAL_CLOUD_HOME:-$(CURDIR)/.localcloud}" $(VENV)/bin/jupyter lab $(NOTEBOOK_ARGS) notebooks/image_classification.ipynb
 
 demo: venv ## The whole pipeline on its own local cloud, with a summary (DATA=..., FRESH=1 redoes data and model)
 	$(PY) -m scripts.demo $(if $(DATA),--data '$(DATA)') $(if $(filter 1,$(FRESH)),--fresh)

@@ -262,9 +262,28 @@ def deploy(session: Session) -> dict[str, Any]:
 
     build_all(session.repo / "build" / "functions")
     log = session.work / "logs" / "terraform.log"
-    terraform("init", log=log, env=session.env, repo=session.repo)
-    apply(log, env=session.env, repo=session.repo)
+    environ = terraform_environment(session)
+    terraform("init", log=log, env=session.env, repo=session.repo, environ=environ)
+    apply(log, env=session.env, repo=session.repo, environ=environ)
     return session.outputs()
+
+
+def terraform_environment(
+    session: Session, environ: Mapping[str, str] | None = None
+) -> dict[str, str] | None:
+    """scripts/tf.sh's environment, as make gives it: for local, `environ` (os.environ) with
+    the local cloud's endpoint, issued key and port in place of the caller's AWS settings;
+    for another environment None, the caller's own AWS configuration untouched."""
+    from training.aws import LOCAL, local_cloud_env
+
+    if session.env != LOCAL:
+        return None
+    from localcloud import control
+
+    environ = os.environ if environ is None else environ
+    kept = {name: value for name, value in environ.items() if name not in control.UNSET_FOR_LOCAL}
+    port = control.default_port()
+    return kept | local_cloud_env(port) | {"LOCAL_CLOUD_PORT": str(port)}
 
 
 # --- the service ------------------------------------------------------------------------------

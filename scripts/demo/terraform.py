@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from scripts.demo.errors import DemoError
@@ -19,11 +20,17 @@ TERRAFORM_PROGRESS = re.compile(
 
 
 def terraform(
-    command: str, *args: str, log: Path, env: str = "local", repo: Path | None = None
+    command: str,
+    *args: str,
+    log: Path,
+    env: str = "local",
+    repo: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> None:
     """scripts/tf.sh <command> <env> <args>: full output to `log`, progress lines to the screen.
 
-    repo: the checkout whose scripts/tf.sh and infra/ to use (default: the working directory).
+    repo: the checkout whose scripts/tf.sh and infra/ to use (default: the working directory);
+    environ: tf.sh's environment (default: this process's).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     tail: list[str] = []
@@ -39,6 +46,7 @@ def terraform(
                 *args,
             ],
             cwd=repo,
+            env=None if environ is None else dict(environ),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -65,10 +73,15 @@ def terraform(
         )
 
 
-def apply(log: Path, env: str = "local", repo: Path | None = None) -> None:
+def apply(
+    log: Path,
+    env: str = "local",
+    repo: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
     """Plan, then apply exactly that plan (as `make plan apply`)."""
-    terraform("plan", log=log, env=env, repo=repo)
-    terraform("apply", log=log, env=env, repo=repo)
+    terraform("plan", log=log, env=env, repo=repo, environ=environ)
+    terraform("apply", log=log, env=env, repo=repo, environ=environ)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from localcloud.testing import RunningCloud
 from scripts import notebook as nb
 from scripts.monitor import cli, figures
 from scripts.monitor.aggregate import Aggregate
@@ -161,6 +162,22 @@ def test_the_monitor_reads_the_capture_when_the_env_has_one(
     outputs: dict[str, str], source: str
 ) -> None:
     assert cli.source_for(outputs) == source
+
+
+def test_terraform_on_the_local_cloud_gets_its_key_not_the_callers(
+    local_cloud: RunningCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCAL_CLOUD_PORT", str(local_cloud.port))
+    monkeypatch.setenv("LOCAL_CLOUD_HOME", str(local_cloud.state_root))
+    caller = {"AWS_ACCESS_KEY_ID": "AKIACALLER", "AWS_PROFILE": "prod", "HOME": "/home/me"}
+    environ = nb.terraform_environment(nb.session("local", environ={}), caller)
+    assert environ is not None
+    assert environ["AWS_ACCESS_KEY_ID"] == local_cloud.env()["AWS_ACCESS_KEY_ID"] != "AKIACALLER"
+    assert environ["AWS_ENDPOINT_URL"] == local_cloud.endpoint_url
+    assert environ["LOCAL_CLOUD_PORT"] == str(local_cloud.port)
+    assert "AWS_PROFILE" not in environ and environ["HOME"] == "/home/me"
+    # A real account's Terraform runs with the caller's own AWS configuration.
+    assert nb.terraform_environment(nb.session("dev", environ={}), caller) is None
 
 
 def test_the_kernel_stays_out_of_the_default_install_and_the_lambda_layer() -> None:
