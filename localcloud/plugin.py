@@ -25,6 +25,7 @@ PLUGIN_MODULES: tuple[str, ...] = (
     "localcloud.sagemaker_training",
     "localcloud.sagemaker_registry",
     "localcloud.sagemaker_endpoints",
+    "localcloud.application_autoscaling",
 )
 
 

@@ -36,18 +36,18 @@ EXIT_INTERRUPTED = 130
 def resolve_infra(
     env: str, envs_dir: Path, role: str | None, bucket: str | None
 ) -> tuple[str, str]:
-    """Role ARN and bucket: the flags if given, else the environment's Terraform outputs."""
+    """Training role ARN and bucket: the flags if given, else the environment's outputs."""
     if role and bucket:
         return role, bucket
     try:
         outputs = read_outputs(env, envs_dir)
     except TerraformOutputError as exc:
         raise TerraformOutputError(f"{exc}; or pass --role ARN and --bucket NAME") from exc
-    role = role or outputs.get("sagemaker_role_arn")
+    role = role or outputs.get("sagemaker_training_role_arn")
     bucket = bucket or outputs.get("bucket_name")
     if not role or not bucket:
         raise TerraformOutputError(
-            f"the {env} environment lacks the Terraform outputs sagemaker_role_arn and "
+            f"the {env} environment lacks the Terraform outputs sagemaker_training_role_arn and "
             f"bucket_name; run `make apply ENV={env}` first, or pass --role and --bucket"
         )
     return str(role), str(bucket)
@@ -118,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.launch", description=__doc__)
     parser.add_argument("--env", default="local", help="Terraform environment (local, dev, prod)")
     parser.add_argument("--envs-dir", type=Path, default=ENVS_DIR)
-    parser.add_argument("--role", help="SageMaker role ARN (default: output sagemaker_role_arn)")
+    parser.add_argument(
+        "--role", help="SageMaker training role ARN (default: output sagemaker_training_role_arn)"
+    )
     parser.add_argument("--bucket", help="data and model bucket (default: output bucket_name)")
     parser.add_argument("--prefix", default="", help="key prefix of the channels in the bucket")
     parser.add_argument("--image", help="training image URI (default: by region)")

@@ -91,9 +91,15 @@ def plan_facts(plan: Mapping[str, Any]) -> dict[str, Any]:
     serverless = (variant.get("serverless_config") or [None])[0]
     capture = (config.get("data_capture_config") or [{}])[0]
     functions = {f["function_name"]: int(f["memory_size"]) for f in of_type("aws_lambda_function")}
+    # A scaled variant idles at its scalable target's minimum, whatever count it starts at.
+    scaling = of_type("aws_appautoscaling_target")
+    count = int(variant.get("initial_instance_count") or 0)
     return {
         "instance_type": variant.get("instance_type"),
-        "instance_count": int(variant.get("initial_instance_count") or 0),
+        "instance_count": int(scaling[0]["min_capacity"]) if scaling else count,
+        "autoscaling": (int(scaling[0]["min_capacity"]), int(scaling[0]["max_capacity"]))
+        if scaling
+        else None,
         "serverless_memory_mb": int(serverless["memory_size_in_mb"]) if serverless else None,
         "capture_percent": int(capture.get("initial_sampling_percentage", 0)),
         "function_memory_mb": functions,
@@ -117,11 +123,22 @@ def monthly_idle(facts: Mapping[str, Any], prices: Prices = PRICES) -> list[Line
     lines = []
     if instance:
         rate = prices.instance_per_hour[instance]
+        scaling = facts.get("autoscaling")
+        scaled = f" (autoscaling minimum; scales to {scaling[1]})" if scaling else ""
         lines.append(
             Line(
                 "endpoint (instances)",
                 rate * HOURS_PER_MONTH * count,
-                f"{count} x {instance} x ${rate}/h x {HOURS_PER_MONTH} h",
+                f"{count} x {instance} x ${rate}/h x {HOURS_PER_MONTH} h{scaled}",
+            )
+        )
+    elif facts.get("serverless_memory_mb"):
+        lines.append(
+            Line(
+                "endpoint (serverless)",
+                0.0,
+                f"{facts['serverless_memory_mb']} MB serverless: billed per GB-s of inference, "
+                "nothing while idle (no provisioned concurrency)",
             )
         )
     lines += [

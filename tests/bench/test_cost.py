@@ -23,12 +23,25 @@ def change(kind: str, after: dict[str, Any], mode: str = "managed") -> dict[str,
     return {"type": kind, "mode": mode, "change": {"after": after}}
 
 
-def fake_plan(serverless: dict[str, int] | None = None) -> dict[str, Any]:
+def fake_plan(
+    serverless: dict[str, int] | None = None, scaling: tuple[int, int] | None = None
+) -> dict[str, Any]:
     variant: dict[str, Any] = {"instance_type": "ml.m5.large", "initial_instance_count": 2}
     if serverless:
         variant = {"serverless_config": [serverless]}
+    targets = (
+        [
+            change(
+                "aws_appautoscaling_target",
+                {"min_capacity": scaling[0], "max_capacity": scaling[1]},
+            )
+        ]
+        if scaling
+        else []
+    )
     return {
         "resource_changes": [
+            *targets,
             change(
                 "aws_sagemaker_endpoint_configuration",
                 {
@@ -81,6 +94,21 @@ def test_idle_month_is_instances_alarms_dashboard_and_key() -> None:
     idle = monthly_idle(plan_facts(fake_plan()))
     assert total(idle) == pytest.approx(2 * 0.115 * 730 + 6 * 0.10 + 3.00 + 1.00)
     assert "2 x ml.m5.large x $0.115/h x 730 h" in idle[0].basis
+
+
+def test_a_scaled_variant_idles_at_its_minimum() -> None:
+    facts = plan_facts(fake_plan(scaling=(3, 6)))
+    assert facts["instance_count"] == 3 and facts["autoscaling"] == (3, 6)
+    (endpoint, *_) = monthly_idle(facts)
+    assert endpoint.usd == pytest.approx(3 * 0.115 * 730)
+    assert "autoscaling minimum; scales to 6" in endpoint.basis
+
+
+def test_a_serverless_endpoint_costs_nothing_idle() -> None:
+    facts = plan_facts(fake_plan({"memory_size_in_mb": 2048, "max_concurrency": 10}))
+    idle = monthly_idle(facts)
+    assert idle[0].item == "endpoint (serverless)" and idle[0].usd == 0
+    assert total(idle) == pytest.approx(6 * 0.10 + 3.00 + 1.00)
 
 
 def test_per_thousand_images_by_hand() -> None:

@@ -31,8 +31,9 @@ EXPECTED_TYPES = {
     "aws_s3_bucket_server_side_encryption_configuration": 1,
     "aws_s3_bucket_lifecycle_configuration": 1,
     "aws_s3_bucket_policy": 1,
-    # Three functions, SageMaker, the two state machines, and the ingest rule's target.
-    "aws_iam_role": 7,
+    # Three functions, SageMaker hosting and training, the two state machines, and the ingest
+    # rule's target.
+    "aws_iam_role": 8,
     "aws_iam_role_policy": 8,
     "aws_lambda_layer_version": 1,
     "aws_lambda_function": 3,
@@ -47,9 +48,9 @@ EXPECTED_TYPES = {
     # Monitoring: failed, timed-out and throttled executions, both dead-letter queues, the
     # needs-review share, errors of serializeImageData and classifyImage (filterInferences'
     # are its ThresholdConfidenceNotMet), and with the endpoint the 5xx and model latency
-    # alarms; the dashboard; the alarm topic, its policy and its key.
+    # alarms; the alarm topic, its policy and its key. dev has no dashboard (its $3 a month
+    # would be most of idle dev's bill); prod has one.
     "aws_cloudwatch_metric_alarm": 10,
-    "aws_cloudwatch_dashboard": 1,
     "aws_sns_topic": 1,
     "aws_sns_topic_policy": 1,
     # The alarm topic's key and the results key (table, review queue, ingest DLQ).
@@ -62,6 +63,14 @@ EXPECTED_TYPES = {
     "aws_s3_bucket_notification": 1,
     "aws_cloudwatch_event_rule": 1,
     "aws_cloudwatch_event_target": 1,
+}
+# prod: the dashboard, and its provisioned variant's scalable target and scaling policy (dev's
+# serverless variant has no instance count to scale).
+PROD_EXPECTED_TYPES = {
+    **EXPECTED_TYPES,
+    "aws_cloudwatch_dashboard": 1,
+    "aws_appautoscaling_target": 1,
+    "aws_appautoscaling_policy": 1,
 }
 # Actions that support no resource-level permissions: "*" is their only possible resource.
 RESOURCELESS_ACTIONS = {
@@ -198,8 +207,135 @@ def test_each_role_is_assumable_by_one_service(dev_plan: Plan) -> None:
         services[values["name"]] = statement["Principal"]["Service"]
     assert sorted(services.values()) == sorted(
         ["lambda.amazonaws.com"] * 3
-        + ["events.amazonaws.com", "sagemaker.amazonaws.com"]
+        + ["events.amazonaws.com"]
+        + ["sagemaker.amazonaws.com"] * 2
         + ["states.amazonaws.com"] * 2
+    )
+
+
+def trust_conditions(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
+    """Each role's trust conditions by role name: {operator: {key: value}}."""
+    return {
+        values["name"]: statements(values["assume_role_policy"])[0].get("Condition", {})
+        for values in plan.of_type("aws_iam_role").values()
+    }
+
+
+def test_service_trusts_name_the_source_account_and_arn(dev_plan: Plan) -> None:
+    account, prefix = ACCOUNT["dev"], f"arn:aws:sagemaker:us-east-1:{ACCOUNT['dev']}"
+    states = f"arn:aws:states:us-east-1:{account}:stateMachine"
+    expected = {
+        # SageMaker inference: SourceArn exactly <region>:<account>:* (its confused-deputy page).
+        "scones-dev-sagemaker": {"ArnLike": {"aws:SourceArn": f"{prefix}:*"}},
+        "scones-dev-sagemaker-training": {
+            "ArnLike": {"aws:SourceArn": f"{prefix}:training-job/vehicle-classifier-*"}
+        },
+        "scones-dev-classify-sfn": {"ArnLike": {"aws:SourceArn": f"{states}:scones-dev-classify"}},
+        "scones-dev-classify-batch-sfn": {
+            "ArnLike": {"aws:SourceArn": f"{states}:scones-dev-classify-batch"}
+        },
+        "scones-dev-incoming-events": {
+            "ArnEquals": {
+                "aws:SourceArn": f"arn:aws:events:us-east-1:{account}:rule/scones-dev-incoming"
+            }
+        },
+    }
+    conditions = trust_conditions(dev_plan)
+    for role, arn_condition in expected.items():
+        assert conditions[role] == {
+            "StringEquals": {"aws:SourceAccount": account},
+            **arn_condition,
+        }, role
+
+
+def test_the_hosting_role_reads_only_the_deployed_artifact_and_writes_nothing(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
+    for plan in (dev_plan, prod_plan):
+        name = plan.bucket.split("-")[1]
+        (policy,) = [
+            p
+            for a, p in role_policies(plan).items()
+            if a.endswith("aws_iam_role_policy.this") and ".model_endpoint." in a
+        ]
+        by_sid = {s["Sid"]: s for s in policy}
+        read = by_sid.pop("ReadTheDeployedArtifact")
+        assert (read["Action"], read["Resource"]) == (
+            ["s3:GetObject"],
+            [f"arn:aws:s3:::{plan.bucket}/models/job-1/output/*"],
+        )
+        writes = [
+            (sid, s["Resource"])
+            for sid, s in by_sid.items()
+            if any(a.startswith("s3:") for a in s["Action"])
+        ]
+        # dev serves serverless and captures nothing: it writes nothing at all; prod writes
+        # only what SageMaker captures for it.
+        if name == "dev":
+            assert writes == []
+        else:
+            assert writes == [("WriteDataCapture", [f"arn:aws:s3:::{plan.bucket}/data_capture/*"])]
+        assert {a for s in policy for a in s["Action"]} <= {
+            "s3:GetObject",
+            "s3:PutObject",
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "logs:DescribeLogStreams",
+            "cloudwatch:PutMetricData",
+        }
+        logs = by_sid["WriteEndpointLogs"]["Resource"]
+        assert all(f"/aws/sagemaker/Endpoints/scones-{name}-endpoint" in r for r in logs)
+
+
+def test_the_training_role_reads_the_channels_and_writes_only_its_jobs_folders(
+    dev_plan: Plan,
+) -> None:
+    (policy,) = [
+        p
+        for a, p in role_policies(dev_plan).items()
+        if a.endswith("aws_iam_role_policy.training[0]")
+    ]
+    by_sid = {s["Sid"]: (sorted(s["Action"]), sorted(s["Resource"])) for s in policy}
+    bucket = f"arn:aws:s3:::{dev_plan.bucket}"
+    logs = f"arn:aws:logs:us-east-1:{ACCOUNT['dev']}:log-group:/aws/sagemaker/TrainingJobs"
+    assert by_sid == {
+        "ListTrainingInputs": (["s3:ListBucket"], [bucket]),
+        "ReadTrainingInputs": (
+            ["s3:GetObject"],
+            sorted(
+                f"{bucket}/{c}/*" for c in ("train", "validation", "train_lst", "validation_lst")
+            ),
+        ),
+        "WriteOwnJobsArtifacts": (["s3:PutObject"], [f"{bucket}/models/vehicle-classifier-*/*"]),
+        "WriteTrainingLogs": (
+            sorted(
+                [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ]
+            ),
+            [logs, f"{logs}:*"],
+        ),
+        "PutTrainingMetrics": (["cloudwatch:PutMetricData"], ["*"]),
+    }
+    (listing,) = [s for s in policy if s["Sid"] == "ListTrainingInputs"]
+    prefixes = listing["Condition"]["StringLike"]["s3:prefix"]
+    assert sorted(prefixes) == sorted(
+        p for c in ("train", "validation", "train_lst", "validation_lst") for p in (c, f"{c}/*")
+    )
+    assert dev_plan.outputs["sagemaker_training_role_arn"] is not None
+
+
+def test_the_job_name_prefix_the_training_role_trusts_is_the_launchers(dev_plan: Plan) -> None:
+    config = json.loads(
+        (Path(__file__).resolve().parents[2] / "training/config/job.json").read_text()
+    )
+    conditions = trust_conditions(dev_plan)["scones-dev-sagemaker-training"]
+    assert conditions["ArnLike"]["aws:SourceArn"].endswith(
+        f":training-job/{config['job_name_prefix']}-*"
     )
 
 
@@ -250,16 +386,57 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(dev_plan: Plan) -> N
     assert capture and capture[0]["expiration"][0]["days"] == 30
 
 
-def test_endpoint_configuration_captures_data(dev_plan: Plan) -> None:
+def test_dev_endpoint_is_serverless_without_data_capture(dev_plan: Plan) -> None:
     config = dev_plan.one("aws_sagemaker_endpoint_configuration")
+    assert config["data_capture_config"] == []
+    (variant,) = config["production_variants"]
+    assert variant["serverless_config"] == [
+        {"memory_size_in_mb": 2048, "max_concurrency": 10, "provisioned_concurrency": None}
+    ]
+    assert variant.get("instance_type") is None and variant.get("initial_instance_count") is None
+    assert dev_plan.outputs["data_capture_s3_uri"].get("value") is None
+    # classifyImage holds one endpoint invocation at a time: its reserve is the endpoint's.
+    (classify,) = [
+        f
+        for f in dev_plan.of_type("aws_lambda_function").values()
+        if "classify" in f["function_name"]
+    ]
+    assert classify["reserved_concurrent_executions"] == 10
+
+
+def test_prod_endpoint_configuration_captures_data(prod_plan: Plan) -> None:
+    config = prod_plan.one("aws_sagemaker_endpoint_configuration")
     (capture,) = config["data_capture_config"]
     assert capture["enable_capture"] is True
-    assert capture["initial_sampling_percentage"] == 100
-    assert capture["destination_s3_uri"] == f"s3://{dev_plan.bucket}/data_capture"
+    assert capture["destination_s3_uri"] == f"s3://{prod_plan.bucket}/data_capture"
     assert {o["capture_mode"] for o in capture["capture_options"]} == {"Input", "Output"}
     assert capture["capture_content_type_header"][0]["json_content_types"] == ["application/json"]
     (variant,) = config["production_variants"]
-    assert variant["instance_type"] == "ml.m5.large" and variant["initial_instance_count"] == 1
+    assert variant["instance_type"] == "ml.m5.large" and variant["serverless_config"] == []
+
+
+def test_prod_variant_scales_between_two_and_four_on_invocations(prod_plan: Plan) -> None:
+    target = prod_plan.one("aws_appautoscaling_target")
+    assert target["service_namespace"] == "sagemaker"
+    assert target["scalable_dimension"] == "sagemaker:variant:DesiredInstanceCount"
+    assert target["resource_id"] == "endpoint/scones-prod-endpoint/variant/AllTraffic"
+    assert (target["min_capacity"], target["max_capacity"]) == (2, 4)
+    policy = prod_plan.one("aws_appautoscaling_policy")
+    assert policy["policy_type"] == "TargetTrackingScaling"
+    assert policy["resource_id"] == target["resource_id"]
+    (tracking,) = policy["target_tracking_scaling_policy_configuration"]
+    assert tracking["target_value"] == 600
+    (metric,) = tracking["predefined_metric_specification"]
+    assert metric["predefined_metric_type"] == "SageMakerVariantInvocationsPerInstance"
+    # A new configuration starts at the minimum; classifyImage may feed the maximum.
+    (variant,) = prod_plan.one("aws_sagemaker_endpoint_configuration")["production_variants"]
+    assert variant["initial_instance_count"] == 2
+    (classify,) = [
+        f
+        for f in prod_plan.of_type("aws_lambda_function").values()
+        if "classify" in f["function_name"]
+    ]
+    assert classify["reserved_concurrent_executions"] == 4 * 2
 
 
 def test_the_endpoint_serves_a_model_package_not_an_s3_uri(dev_plan: Plan) -> None:
@@ -376,6 +553,7 @@ def test_outputs_others_rely_on(dev_plan: Plan) -> None:
         "state_machine_arn",
         "endpoint_name",
         "sagemaker_role_arn",
+        "sagemaker_training_role_arn",
         "function_names",
         "log_group_names",
         "dashboard_name",
@@ -390,7 +568,7 @@ def test_outputs_others_rely_on(dev_plan: Plan) -> None:
 
 def test_prod_differs_only_in_sizes_and_retention(prod_plan: Plan) -> None:
     counts = Counter(change["type"] for change in prod_plan.changes.values())
-    assert dict(counts) == EXPECTED_TYPES
+    assert dict(counts) == PROD_EXPECTED_TYPES
     (variant,) = prod_plan.one("aws_sagemaker_endpoint_configuration")["production_variants"]
     assert variant["initial_instance_count"] == 2
     capture = prod_plan.one("aws_sagemaker_endpoint_configuration")["data_capture_config"][0]
@@ -493,9 +671,9 @@ def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev_plan: Plan) 
     assert "aws_sns_topic_subscription" not in {c["type"] for c in dev_plan.changes.values()}
 
 
-def test_dashboard_is_known_at_plan_time_and_charts_everything(dev_plan: Plan) -> None:
-    dashboard = dev_plan.one("aws_cloudwatch_dashboard")
-    assert dashboard["dashboard_name"] == "scones-dev-overview"
+def test_dashboard_is_known_at_plan_time_and_charts_everything(prod_plan: Plan) -> None:
+    dashboard = prod_plan.one("aws_cloudwatch_dashboard")
+    assert dashboard["dashboard_name"] == "scones-prod-overview"
     widgets = json.loads(dashboard["dashboard_body"])["widgets"]
     charted = {
         (m[0], m[1]) for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"]
@@ -572,7 +750,8 @@ def test_the_batch_is_a_distributed_map_of_the_per_image_states(
         "Mode": "DISTRIBUTED",
         "ExecutionType": "EXPRESS",
     }
-    assert (batch_map["MaxConcurrency"], batch_map["ToleratedFailurePercentage"]) == (20, 5)
+    # dev: no more items at once than its serverless endpoint's max_concurrency.
+    assert (batch_map["MaxConcurrency"], batch_map["ToleratedFailurePercentage"]) == (10, 5)
     prod_map, _ = batch_item_states(prod_plan)
     assert (prod_map["MaxConcurrency"], prod_map["ToleratedFailurePercentage"]) == (40, 1)
     assert batch_map["ResultWriter"]["Parameters"] == {

@@ -128,10 +128,10 @@ def terraform(cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory) -> 
     assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
 
 
-def invoke(cloud: RunningCloud) -> Any:
+def invoke(cloud: RunningCloud, endpoint: str = "drift-endpoint") -> Any:
     runtime = cloud.client("sagemaker-runtime")
     response = runtime.invoke_endpoint(
-        EndpointName="drift-endpoint", ContentType="image/png", Body=b"\x89PNG"
+        EndpointName=endpoint, ContentType="image/png", Body=b"\x89PNG"
     )
     return json.loads(response["Body"].read())
 
@@ -159,7 +159,16 @@ def test_apply_then_plan_shows_no_drift_and_a_new_package_rolls_the_endpoint(
     register(cloud, "a/model.tar.gz")
     terraform.apply(1)
     assert invoke(cloud) == [0.75, 0.25]
+    assert invoke(cloud, "drift-serverless-endpoint") == [0.75, 0.25]
     assert terraform.drift(1) is None
+    # Only the provisioned variant scales; the serverless one has no instance count.
+    scaling = cloud.client("application-autoscaling")
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert target["ResourceId"] == "endpoint/drift-endpoint/variant/AllTraffic"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 3)
+    assert scaling.list_tags_for_resource(ResourceARN=target["ScalableTargetARN"])["Tags"] == {
+        "project": "scones"
+    }
 
     register(cloud, "b/model.tar.gz")
     terraform.apply(2)  # new package → new model → new config (create_before_destroy) → update
@@ -168,5 +177,8 @@ def test_apply_then_plan_shows_no_drift_and_a_new_package_rolls_the_endpoint(
         assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
     assert invoke(cloud) == [0.25, 0.75]
     assert terraform.drift(2) is None
+    # A rollout changes only the model: the variant stays registered, as AWS allows.
+    (kept,) = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert kept["ScalableTargetARN"] == target["ScalableTargetARN"]
     model = sagemaker.describe_model(ModelName=sagemaker.list_models()["Models"][0]["ModelName"])
     assert set(model["PrimaryContainer"]) <= {"ModelPackageName", "Mode"}

@@ -15,6 +15,9 @@ module "stack" {
   workflow_include_execution_data  = var.workflow_include_execution_data
   endpoint_instance_type           = var.endpoint_instance_type
   endpoint_instance_count          = var.endpoint_instance_count
+  endpoint_serverless_config       = var.endpoint_serverless_config
+  enable_data_capture              = var.enable_data_capture
+  enable_dashboard                 = var.enable_dashboard
   data_capture_sampling_percentage = var.data_capture_sampling_percentage
   data_capture_expiration_days     = var.data_capture_expiration_days
   alarm_emails                     = var.alarm_emails

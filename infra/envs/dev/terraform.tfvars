@@ -18,8 +18,19 @@ workflow_include_execution_data = false
 # Quality gate of `make train` (test-split accuracy; the committed model scores 0.93).
 min_accuracy = 0.9
 
-endpoint_instance_type           = "ml.m5.large"
-endpoint_instance_count          = 1
+# Serverless: nothing is billed while dev idles (README, "Cost"). SageMaker allows 1024-6144 MB
+# in 1 GB steps and 1-200 concurrent invocations (API ProductionVariantServerlessConfig).
+# Serverless endpoints capture no data: dev's monitoring report reads the results table.
+endpoint_serverless_config = {
+  memory_size_in_mb = 2048
+  max_concurrency   = 10
+}
+enable_data_capture = false
+# $3 a month, more than the rest of idle dev together; prod keeps its dashboard.
+enable_dashboard = false
+
+endpoint_instance_type           = "ml.m5.large" # unused while serverless
+endpoint_instance_count          = 1             # unused while serverless
 data_capture_sampling_percentage = 100
 data_capture_expiration_days     = 30
 
@@ -30,7 +41,7 @@ endpoint_5xx_alarm_threshold     = 5
 model_latency_alarm_threshold_ms = 2000
 needs_review_share_threshold     = 0.3
 
-# Batches (make classify PREFIX=): one ml.m5.large instance; a few bad files in a test prefix
-# should not stop the run.
-batch_max_concurrency              = 20
+# Batches (make classify PREFIX=): no more at once than the serverless endpoint's
+# max_concurrency; a few bad files in a test prefix should not stop the run.
+batch_max_concurrency              = 10
 batch_tolerated_failure_percentage = 5

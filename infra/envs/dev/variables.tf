@@ -61,6 +61,27 @@ variable "endpoint_instance_count" {
   type        = number
 }
 
+variable "endpoint_serverless_config" {
+  description = "Serverless endpoint (memory_size_in_mb, max_concurrency) instead of instances; null for instances. Needs enable_data_capture = false (model_endpoint)."
+  type = object({
+    memory_size_in_mb = number
+    max_concurrency   = number
+  })
+  default = null
+}
+
+variable "enable_data_capture" {
+  description = "Capture endpoint requests and responses to the bucket; serverless endpoints cannot (model_endpoint)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_dashboard" {
+  description = "Create the CloudWatch overview dashboard (monitoring)."
+  type        = bool
+  default     = true
+}
+
 variable "data_capture_sampling_percentage" {
   description = "Percentage (0-100) of endpoint requests captured (model_endpoint)."
   type        = number

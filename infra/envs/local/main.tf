@@ -15,6 +15,7 @@ module "stack" {
   workflow_include_execution_data  = var.workflow_include_execution_data
   endpoint_instance_type           = var.endpoint_instance_type
   endpoint_instance_count          = var.endpoint_instance_count
+  endpoint_autoscaling             = var.endpoint_autoscaling
   data_capture_sampling_percentage = var.data_capture_sampling_percentage
   data_capture_expiration_days     = var.data_capture_expiration_days
   endpoint_5xx_alarm_threshold     = var.endpoint_5xx_alarm_threshold

@@ -27,20 +27,21 @@ provider "aws" {
   max_retries = 2
 
   endpoints {
-    cloudwatch = var.local_cloud_endpoint
-    dynamodb   = var.local_cloud_endpoint
-    ecr        = var.local_cloud_endpoint
-    events     = var.local_cloud_endpoint
-    iam        = var.local_cloud_endpoint
-    kms        = var.local_cloud_endpoint
-    lambda     = var.local_cloud_endpoint
-    logs       = var.local_cloud_endpoint
-    s3         = var.local_cloud_endpoint
-    sagemaker  = var.local_cloud_endpoint
-    sfn        = var.local_cloud_endpoint
-    sns        = var.local_cloud_endpoint
-    sqs        = var.local_cloud_endpoint
-    sts        = var.local_cloud_endpoint
-    xray       = var.local_cloud_endpoint
+    appautoscaling = var.local_cloud_endpoint
+    cloudwatch     = var.local_cloud_endpoint
+    dynamodb       = var.local_cloud_endpoint
+    ecr            = var.local_cloud_endpoint
+    events         = var.local_cloud_endpoint
+    iam            = var.local_cloud_endpoint
+    kms            = var.local_cloud_endpoint
+    lambda         = var.local_cloud_endpoint
+    logs           = var.local_cloud_endpoint
+    s3             = var.local_cloud_endpoint
+    sagemaker      = var.local_cloud_endpoint
+    sfn            = var.local_cloud_endpoint
+    sns            = var.local_cloud_endpoint
+    sqs            = var.local_cloud_endpoint
+    sts            = var.local_cloud_endpoint
+    xray           = var.local_cloud_endpoint
   }
 }

@@ -18,8 +18,14 @@ workflow_include_execution_data = false
 # Quality gate of `make train` (test-split accuracy; the committed model scores 0.93).
 min_accuracy = 0.85
 
-endpoint_instance_type           = "ml.m5.large"
-endpoint_instance_count          = 1
+endpoint_instance_type  = "ml.m5.large"
+endpoint_instance_count = 1
+# Registered with the local cloud's Application Auto Scaling, which accepts but never acts.
+endpoint_autoscaling = {
+  min_capacity                    = 1
+  max_capacity                    = 2
+  target_invocations_per_instance = 600
+}
 data_capture_sampling_percentage = 100
 data_capture_expiration_days     = 7
 

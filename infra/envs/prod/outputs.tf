@@ -55,8 +55,13 @@ output "model_name" {
 }
 
 output "sagemaker_role_arn" {
-  description = "ARN of the SageMaker execution role, for training jobs and the model."
+  description = "ARN of the SageMaker hosting role, the model's execution role."
   value       = module.stack.sagemaker_role_arn
+}
+
+output "sagemaker_training_role_arn" {
+  description = "ARN of the SageMaker training role, which `make train` passes to its jobs."
+  value       = module.stack.sagemaker_training_role_arn
 }
 
 output "data_capture_s3_uri" {

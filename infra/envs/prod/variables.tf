@@ -61,6 +61,18 @@ variable "endpoint_instance_count" {
   type        = number
 }
 
+variable "endpoint_autoscaling" {
+  description = "Auto scaling of the provisioned variant (min_capacity, max_capacity, target_invocations_per_instance, optional cooldowns), or null for a fixed count (model_endpoint)."
+  type = object({
+    min_capacity                    = number
+    max_capacity                    = number
+    target_invocations_per_instance = number
+    scale_in_cooldown_seconds       = optional(number)
+    scale_out_cooldown_seconds      = optional(number)
+  })
+  default = null
+}
+
 variable "data_capture_sampling_percentage" {
   description = "Percentage (0-100) of endpoint requests captured (model_endpoint)."
   type        = number

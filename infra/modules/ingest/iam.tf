@@ -13,6 +13,14 @@ data "aws_iam_policy_document" "assume_role" {
       variable = "aws:SourceAccount"
       values   = [var.account_id]
     }
+
+    # EventBridge sets aws:SourceArn to the ARN of the rule that sends the event
+    # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html).
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [local.rule_arn]
+    }
   }
 }
 

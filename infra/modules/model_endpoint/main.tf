@@ -29,6 +29,11 @@ resource "aws_sagemaker_model" "this" {
     create_before_destroy = true
 
     precondition {
+      condition     = local.artifact_location != null && try(local.artifact_location[0] == var.bucket_name, false)
+      error_message = "model_data_url must be the promoted package's artifact in s3://${var.bucket_name}/ (the hosting role reads only its folder); run `make promote ENV=<env>`, which writes both."
+    }
+
+    precondition {
       condition     = local.model_package_group == lower(aws_sagemaker_model_package_group.this.model_package_group_name)
       error_message = "model_package_arn must be a version of this environment's model package group (${local.model_package_group_name}); run `make promote ENV=<env>` to pick one."
     }
@@ -49,7 +54,7 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
   kms_key_arn = var.kms_key_arn
 
   production_variants {
-    variant_name           = "AllTraffic"
+    variant_name           = local.variant_name
     model_name             = aws_sagemaker_model.this[0].name
     initial_variant_weight = 1
     instance_type          = var.serverless_config == null ? var.instance_type : null

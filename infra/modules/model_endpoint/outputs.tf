@@ -1,11 +1,21 @@
 output "role_arn" {
-  description = "ARN of the SageMaker execution role (hosting and, when enabled, training jobs)."
+  description = "ARN of the SageMaker hosting role, the endpoint model's execution role."
   value       = aws_iam_role.this.arn
 }
 
 output "role_name" {
-  description = "Name of the SageMaker execution role."
+  description = "Name of the SageMaker hosting role."
   value       = aws_iam_role.this.name
+}
+
+output "training_role_arn" {
+  description = "ARN of the SageMaker training role that `make train` passes to its jobs, or null with enable_training_access = false."
+  value       = try(aws_iam_role.training[0].arn, null)
+}
+
+output "training_role_name" {
+  description = "Name of the SageMaker training role, or null."
+  value       = try(aws_iam_role.training[0].name, null)
 }
 
 output "endpoint_name" {
@@ -46,4 +56,9 @@ output "image_uri" {
 output "data_capture_s3_uri" {
   description = "S3 URI under which data capture files are written (null when disabled)."
   value       = var.enable_data_capture ? "s3://${var.bucket_name}/${var.data_capture_prefix}" : null
+}
+
+output "autoscaling_resource_id" {
+  description = "Application Auto Scaling resource ID of the scaled variant (endpoint/<name>/variant/<variant>), or null when the variant does not scale (serverless, autoscaling = null, or before the first model)."
+  value       = try(aws_appautoscaling_target.this[0].resource_id, null)
 }

@@ -39,6 +39,17 @@ variable "model_package_arn" {
   }
 }
 
+variable "model_data_url" {
+  description = "S3 URI of the model package's artifact (s3://<bucket_name>/<prefix>/model.tar.gz), written by `make promote` next to model_package_arn: the hosting role may read that artifact's folder and nothing else. Required with model_package_arn."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_data_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/[^/]+$", var.model_data_url))
+    error_message = "model_data_url must be null or s3://<bucket>/<prefix>/<file>, e.g. s3://my-bucket/models/job-1/output/model.tar.gz."
+  }
+}
+
 variable "min_accuracy" {
   description = "Quality gate: the test-split accuracy (0-1) a trained model must reach for `make train` to register it as Approved; below it the package is Rejected. Read by the tooling from the root's output min_accuracy."
   type        = number
@@ -61,8 +72,19 @@ variable "model_prefix" {
   }
 }
 
+variable "training_job_name_prefix" {
+  description = "Prefix of the names of the training jobs the training role runs (training/config/job.json job_name_prefix): its trust names their ARNs and it writes only under model_prefix/<prefix>-*/."
+  type        = string
+  default     = "vehicle-classifier"
+
+  validation {
+    condition     = can(regex("^[a-z0-9](-*[a-z0-9]){0,39}$", var.training_job_name_prefix))
+    error_message = "training_job_name_prefix must be 1-40 lowercase letters, digits and single hyphens (SageMaker lower-cases job names in ARNs)."
+  }
+}
+
 variable "enable_training_access" {
-  description = "Let the same execution role run training jobs (read training_input_prefixes, write model_prefix, training logs)."
+  description = "Create the training role (reads training_input_prefixes, writes model_prefix/<training_job_name_prefix>-*/, training logs)."
   type        = bool
   default     = true
 }
@@ -158,6 +180,41 @@ variable "rollback_alarm_names" {
   validation {
     condition     = length(var.rollback_alarm_names) <= 10 && alltrue([for name in var.rollback_alarm_names : length(trimspace(name)) > 0 && length(name) <= 255])
     error_message = "rollback_alarm_names takes at most 10 alarm names of 1-255 characters."
+  }
+}
+
+variable "autoscaling" {
+  description = "Application Auto Scaling of the provisioned variant: instance count between min_capacity and max_capacity, tracking target_invocations_per_instance (invocations per instance per minute, the SageMakerVariantInvocationsPerInstance metric). initial_instance_count must lie between min and max. Null (or a serverless_config) gives no scaling. See autoscaling.tf for how scaling and deployments interact."
+  type = object({
+    min_capacity                    = number
+    max_capacity                    = number
+    target_invocations_per_instance = number
+    scale_in_cooldown_seconds       = optional(number, 300)
+    scale_out_cooldown_seconds      = optional(number, 60)
+  })
+  default = null
+
+  validation {
+    condition = var.autoscaling == null || (
+      try(var.autoscaling.min_capacity >= 1 && floor(var.autoscaling.min_capacity) == var.autoscaling.min_capacity, false) &&
+      try(var.autoscaling.max_capacity >= var.autoscaling.min_capacity && floor(var.autoscaling.max_capacity) == var.autoscaling.max_capacity, false)
+    )
+    error_message = "autoscaling.min_capacity must be a whole number of at least 1 and autoscaling.max_capacity a whole number no smaller than it."
+  }
+
+  validation {
+    condition     = var.autoscaling == null || try(var.autoscaling.target_invocations_per_instance > 0, false)
+    error_message = "autoscaling.target_invocations_per_instance must be greater than 0 (invocations per instance per minute)."
+  }
+
+  validation {
+    condition = var.autoscaling == null || try(
+      var.autoscaling.scale_in_cooldown_seconds >= 0 && var.autoscaling.scale_out_cooldown_seconds >= 0 &&
+      floor(var.autoscaling.scale_in_cooldown_seconds) == var.autoscaling.scale_in_cooldown_seconds &&
+      floor(var.autoscaling.scale_out_cooldown_seconds) == var.autoscaling.scale_out_cooldown_seconds,
+      false
+    )
+    error_message = "autoscaling.scale_in_cooldown_seconds and scale_out_cooldown_seconds must be whole numbers of seconds, 0 or more."
   }
 }
 

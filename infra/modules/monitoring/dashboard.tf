@@ -100,6 +100,14 @@ locals {
 }
 
 resource "aws_cloudwatch_dashboard" "this" {
+  count = var.enable_dashboard ? 1 : 0
+
   dashboard_name = "${var.name_prefix}-overview"
   dashboard_body = jsonencode(local.dashboard_body)
+}
+
+# The dashboard became optional (enable_dashboard): a state made before keeps it.
+moved {
+  from = aws_cloudwatch_dashboard.this
+  to   = aws_cloudwatch_dashboard.this[0]
 }

@@ -1,11 +1,11 @@
 output "dashboard_name" {
-  description = "Name of the CloudWatch dashboard of the environment."
-  value       = aws_cloudwatch_dashboard.this.dashboard_name
+  description = "Name of the CloudWatch dashboard of the environment, or null without one (enable_dashboard = false)."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
 }
 
 output "dashboard_arn" {
-  description = "ARN of the CloudWatch dashboard."
-  value       = aws_cloudwatch_dashboard.this.dashboard_arn
+  description = "ARN of the CloudWatch dashboard, or null without one."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_arn, null)
 }
 
 output "alarm_topic_arn" {

@@ -48,6 +48,12 @@ variable "endpoint_name" {
   }
 }
 
+variable "enable_dashboard" {
+  description = "Create the overview dashboard. CloudWatch bills $3 a month per dashboard beyond the account's free three: an idle dev environment may go without."
+  type        = bool
+  default     = true
+}
+
 variable "enable_endpoint_monitoring" {
   description = "Add the endpoint's alarms (5xx errors, model latency) and dashboard widgets. The roots set it when the endpoint exists (model_package_arn set); it must be known at plan time."
   type        = bool

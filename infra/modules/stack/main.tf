@@ -7,9 +7,11 @@ locals {
   # What the endpoint serves at once: classifyImage holds one invocation per request it waits
   # on, so more concurrent invocations than this only queue at the endpoint (and its retries
   # add load; they do not protect it).
+  # With auto scaling, the capacity it may scale out to: reserving only the minimum's would
+  # hold the load, and so the invocations per instance it scales on, below its target.
   endpoint_concurrency = (var.endpoint_serverless_config != null
     ? var.endpoint_serverless_config.max_concurrency
-    : var.endpoint_instance_count * var.endpoint_concurrent_requests_per_instance
+    : (var.endpoint_autoscaling != null ? var.endpoint_autoscaling.max_capacity : var.endpoint_instance_count) * var.endpoint_concurrent_requests_per_instance
   )
 
   tags = merge(
@@ -44,10 +46,12 @@ module "model_endpoint" {
   name_prefix                      = local.name_prefix
   bucket_name                      = module.storage.bucket_name
   model_package_arn                = var.model_package_arn
+  model_data_url                   = var.model_data_url
   min_accuracy                     = var.min_accuracy
   instance_type                    = var.endpoint_instance_type
   initial_instance_count           = var.endpoint_instance_count
   serverless_config                = var.endpoint_serverless_config
+  autoscaling                      = var.endpoint_autoscaling
   enable_data_capture              = var.enable_data_capture
   data_capture_prefix              = module.storage.data_capture_prefix
   data_capture_sampling_percentage = var.data_capture_sampling_percentage
@@ -152,6 +156,7 @@ module "monitoring" {
   # Errors are business, watched as the needs-review share; its faults fail the execution.
   functions_with_business_errors = ["filter_inferences"]
   endpoint_name                  = module.model_endpoint.endpoint_name
+  enable_dashboard               = var.enable_dashboard
   enable_endpoint_monitoring     = var.model_package_arn != null
   alarm_emails                   = var.alarm_emails
   dead_letter_queues = {

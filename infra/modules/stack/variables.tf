@@ -98,7 +98,7 @@ variable "model_package_arn" {
 }
 
 variable "model_data_url" {
-  description = "S3 URL of the promoted package's artifact, recorded with every answer (workflow); `make promote` writes it from the package. The endpoint serves model_package_arn, never this URL."
+  description = "S3 URL of the promoted package's artifact, recorded with every answer (workflow); `make promote` writes it from the package. The endpoint serves model_package_arn, never this URL; the hosting role may read only this artifact's folder (model_endpoint)."
   type        = string
   default     = null
 }
@@ -154,6 +154,18 @@ variable "endpoint_rollout_wait_seconds" {
   default     = 600
 }
 
+variable "endpoint_autoscaling" {
+  description = "Auto scaling of the provisioned variant (min_capacity, max_capacity, target_invocations_per_instance, optional cooldowns); null for a fixed count. Ignored with endpoint_serverless_config (model_endpoint validates it)."
+  type = object({
+    min_capacity                    = number
+    max_capacity                    = number
+    target_invocations_per_instance = number
+    scale_in_cooldown_seconds       = optional(number)
+    scale_out_cooldown_seconds      = optional(number)
+  })
+  default = null
+}
+
 variable "endpoint_concurrent_requests_per_instance" {
   description = "Requests one provisioned endpoint instance serves at once; classifyImage's reserved concurrency is this times endpoint_instance_count. The default 2 assumes one model-server worker per vCPU of an ml.m5.large (2 vCPUs): measure and set it per instance type."
   type        = number
@@ -176,6 +188,12 @@ variable "code_signing_policy" {
   description = "Warn or Enforce for code not signed by that profile (functions)."
   type        = string
   default     = "Warn"
+}
+
+variable "enable_dashboard" {
+  description = "Create the CloudWatch dashboard ($3 a month) (monitoring)."
+  type        = bool
+  default     = true
 }
 
 variable "enable_data_capture" {

@@ -1,4 +1,14 @@
+# Step Functions assumes each machine's role only for that machine, in this account: the
+# confused-deputy keys Step Functions documents for a state machine's role (aws:SourceAccount,
+# and aws:SourceArn the state machine's ARN, known here from its name)
+# (Step Functions Developer Guide, "Cross-service confused deputy prevention"; its example
+# trusts ArnLike aws:SourceArn arn:aws:states:<region>:<account>:stateMachine:*).
 data "aws_iam_policy_document" "assume_role" {
+  for_each = {
+    this  = local.arn
+    batch = local.batch_arn
+  }
+
   statement {
     sid     = "StatesAssumeRole"
     actions = ["sts:AssumeRole"]
@@ -7,13 +17,25 @@ data "aws_iam_policy_document" "assume_role" {
       type        = "Service"
       identifiers = ["states.amazonaws.com"]
     }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [each.value]
+    }
   }
 }
 
 resource "aws_iam_role" "this" {
   name               = "${local.name}-sfn"
   description        = "Role of the ${local.name} state machine: invoke its three functions, record results, queue reviews, log, trace."
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  assume_role_policy = data.aws_iam_policy_document.assume_role["this"].json
 
   tags = var.tags
 }
@@ -74,7 +96,7 @@ resource "aws_iam_role_policy" "this" {
 resource "aws_iam_role" "batch" {
   name               = "${local.batch_name}-sfn"
   description        = "Role of the ${local.batch_name} state machine: list and read image prefixes, classify each image as ${local.name} does, write batch results."
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  assume_role_policy = data.aws_iam_policy_document.assume_role["batch"].json
 
   tags = var.tags
 }

@@ -1,5 +1,6 @@
 locals {
   name = "${var.name_prefix}-classify"
+  arn  = "arn:${data.aws_partition.this.partition}:states:${data.aws_region.this.name}:${var.account_id}:stateMachine:${local.name}"
 
   function_arns = [var.serialize_image_data_arn, var.classify_image_arn, var.filter_inferences_arn]
 

@@ -104,11 +104,13 @@ run "role_may_only_start_that_state_machine" {
   }
 
   assert {
-    condition = length(one(data.aws_iam_policy_document.assume_role.statement).condition) == 1 && alltrue([
-      for c in one(data.aws_iam_policy_document.assume_role.statement).condition :
-      c.test == "StringEquals" && c.variable == "aws:SourceAccount" && length(c.values) == 1 && contains(c.values, "123456789012")
-    ])
-    error_message = "Only EventBridge in this account assumes the role."
+    condition = {
+      for c in one(data.aws_iam_policy_document.assume_role.statement).condition : c.variable => "${c.test} ${join(",", c.values)}"
+      } == {
+      "aws:SourceAccount" = "StringEquals 123456789012"
+      "aws:SourceArn"     = "ArnEquals arn:aws:events:us-east-1:123456789012:rule/scones-test-incoming"
+    }
+    error_message = "Only EventBridge in this account, for the ingest rule, assumes the role."
   }
 
   assert {

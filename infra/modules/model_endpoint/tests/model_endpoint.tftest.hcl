@@ -64,6 +64,7 @@ variables {
   account_id           = "123456789012"
   bucket_name          = "scones-test-bucket"
   model_package_arn    = "arn:aws:sagemaker:us-east-1:123456789012:model-package/scones-test-models/1"
+  model_data_url       = "s3://scones-test-bucket/models/vehicle-classifier-20261130-000000-abcd/output/model.tar.gz"
   rollback_alarm_names = ["scones-test-endpoint-5xx-errors", "scones-test-endpoint-model-latency"]
 }
 
@@ -132,20 +133,58 @@ run "provisioned_endpoint_with_data_capture" {
 
   assert {
     condition = {
-      for s in data.aws_iam_policy_document.this.statement : s.sid => s.resources if startswith(s.sid, "Read") || startswith(s.sid, "Write")
+      for s in data.aws_iam_policy_document.this.statement : s.sid => [s.actions, s.resources]
       } == {
-      ReadModelArtifacts  = toset(["arn:aws:s3:::scones-test-bucket/models/*"])
-      WriteDataCapture    = toset(["arn:aws:s3:::scones-test-bucket/data_capture/*"])
-      ReadTrainingInputs  = toset([for p in ["train", "validation", "train_lst", "validation_lst"] : "arn:aws:s3:::scones-test-bucket/${p}/*"])
-      WriteModelArtifacts = toset(["arn:aws:s3:::scones-test-bucket/models/*"])
-      WriteSageMakerLogs = toset([
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/scones-test-endpoint",
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/scones-test-endpoint:*",
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs",
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:*",
-      ])
+      ReadTheDeployedArtifact = [toset(["s3:GetObject"]), toset(["arn:aws:s3:::scones-test-bucket/models/vehicle-classifier-20261130-000000-abcd/output/*"])]
+      WriteDataCapture        = [toset(["s3:PutObject"]), toset(["arn:aws:s3:::scones-test-bucket/data_capture/*"])]
+      WriteEndpointLogs = [
+        toset(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]),
+        toset([
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/scones-test-endpoint",
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/scones-test-endpoint:*",
+        ]),
+      ]
+      PutSageMakerMetrics = [toset(["cloudwatch:PutMetricData"]), toset(["*"])]
     }
-    error_message = "The execution role reaches only its prefixes and log groups."
+    error_message = "The hosting role reads only the deployed artifact's folder and writes only data capture."
+  }
+
+  assert {
+    condition = {
+      for s in data.aws_iam_policy_document.training.statement : s.sid => [s.actions, s.resources]
+      } == {
+      ListTrainingInputs    = [toset(["s3:ListBucket"]), toset(["arn:aws:s3:::scones-test-bucket"])]
+      ReadTrainingInputs    = [toset(["s3:GetObject"]), toset([for p in ["train", "validation", "train_lst", "validation_lst"] : "arn:aws:s3:::scones-test-bucket/${p}/*"])]
+      WriteOwnJobsArtifacts = [toset(["s3:PutObject"]), toset(["arn:aws:s3:::scones-test-bucket/models/vehicle-classifier-*/*"])]
+      WriteTrainingLogs = [
+        toset(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]),
+        toset([
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs",
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:*",
+        ]),
+      ]
+      PutTrainingMetrics = [toset(["cloudwatch:PutMetricData"]), toset(["*"])]
+    }
+    error_message = "The training role reads the data channels and writes only its jobs' model folders."
+  }
+
+  assert {
+    condition = (
+      { for c in data.aws_iam_policy_document.assume_role.statement[0].condition : c.variable => "${c.test} ${join(",", c.values)}" } == {
+        "aws:SourceAccount" = "StringEquals 123456789012"
+        "aws:SourceArn"     = "ArnLike arn:aws:sagemaker:us-east-1:123456789012:*"
+      } &&
+      { for c in data.aws_iam_policy_document.training_assume_role.statement[0].condition : c.variable => "${c.test} ${join(",", c.values)}" } == {
+        "aws:SourceAccount" = "StringEquals 123456789012"
+        "aws:SourceArn"     = "ArnLike arn:aws:sagemaker:us-east-1:123456789012:training-job/vehicle-classifier-*"
+      }
+    )
+    error_message = "Both roles trust SageMaker only from this account, with the SourceArn SageMaker documents."
+  }
+
+  assert {
+    condition     = length(aws_appautoscaling_target.this) == 0 && output.autoscaling_resource_id == null
+    error_message = "Without autoscaling the variant keeps its fixed count."
   }
 }
 
@@ -160,6 +199,82 @@ run "new_package_replaces_the_model" {
     condition     = aws_sagemaker_model.this[0].name != run.provisioned_endpoint_with_data_capture.model_name
     error_message = "A new package must give a new model name, so that the model is replaced and the endpoint rolls."
   }
+}
+
+run "autoscaled_variant" {
+  command = plan
+
+  variables {
+    initial_instance_count = 2
+    autoscaling            = { min_capacity = 2, max_capacity = 4, target_invocations_per_instance = 600 }
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_target.this[0].service_namespace == "sagemaker" &&
+      aws_appautoscaling_target.this[0].scalable_dimension == "sagemaker:variant:DesiredInstanceCount" &&
+      aws_appautoscaling_target.this[0].resource_id == "endpoint/scones-test-endpoint/variant/AllTraffic" &&
+      aws_appautoscaling_target.this[0].min_capacity == 2 && aws_appautoscaling_target.this[0].max_capacity == 4
+    )
+    error_message = "The provisioned variant's instance count scales between min and max."
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_policy.this[0].policy_type == "TargetTrackingScaling" &&
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].target_value == 600 &&
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].scale_in_cooldown == 300 &&
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].scale_out_cooldown == 60 &&
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "SageMakerVariantInvocationsPerInstance"
+    )
+    error_message = "The policy tracks invocations per instance, with the default cooldowns."
+  }
+}
+
+run "serverless_variant_does_not_scale" {
+  command = plan
+
+  variables {
+    serverless_config   = { memory_size_in_mb = 2048, max_concurrency = 5 }
+    enable_data_capture = false
+    autoscaling         = { min_capacity = 1, max_capacity = 4, target_invocations_per_instance = 600 }
+  }
+
+  assert {
+    condition     = length(aws_appautoscaling_target.this) == 0 && length(aws_appautoscaling_policy.this) == 0
+    error_message = "A serverless variant has no instance count to scale."
+  }
+}
+
+run "initial_count_outside_the_scaling_range_is_refused" {
+  command = plan
+
+  variables {
+    initial_instance_count = 1
+    autoscaling            = { min_capacity = 2, max_capacity = 4, target_invocations_per_instance = 600 }
+  }
+
+  expect_failures = [aws_appautoscaling_target.this]
+}
+
+run "artifact_outside_the_bucket_is_refused" {
+  command = plan
+
+  variables {
+    model_data_url = "s3://another-bucket/models/job-1/output/model.tar.gz"
+  }
+
+  expect_failures = [aws_sagemaker_model.this]
+}
+
+run "without_the_artifact_the_model_is_refused" {
+  command = plan
+
+  variables {
+    model_data_url = null
+  }
+
+  expect_failures = [aws_sagemaker_model.this]
 }
 
 run "package_of_another_group_is_refused" {
@@ -196,6 +311,7 @@ run "role_only_before_first_model" {
 
   variables {
     model_package_arn      = null
+    model_data_url         = null
     enable_training_access = true
   }
 
@@ -207,6 +323,11 @@ run "role_only_before_first_model" {
   assert {
     condition     = output.endpoint_name == "scones-test-endpoint" && output.model_name == null
     error_message = "The endpoint name is known before the endpoint exists."
+  }
+
+  assert {
+    condition     = !contains([for s in data.aws_iam_policy_document.this.statement : s.sid], "ReadTheDeployedArtifact")
+    error_message = "Before the first model the hosting role reads nothing."
   }
 }
 
@@ -230,6 +351,9 @@ run "rejects_invalid_values" {
     serverless_config                = { memory_size_in_mb = 1000, max_concurrency = 5 }
     initial_instance_count           = 0
     instance_type                    = "m5.large"
+    model_data_url                   = "models/job-1/output/model.tar.gz"
+    training_job_name_prefix         = "Vehicle_Classifier"
+    autoscaling                      = { min_capacity = 3, max_capacity = 2, target_invocations_per_instance = 0, scale_in_cooldown_seconds = -1 }
   }
 
   expect_failures = [
@@ -239,6 +363,9 @@ run "rejects_invalid_values" {
     var.serverless_config,
     var.initial_instance_count,
     var.instance_type,
+    var.model_data_url,
+    var.training_job_name_prefix,
+    var.autoscaling,
   ]
 }
 

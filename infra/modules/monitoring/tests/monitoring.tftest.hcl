@@ -114,7 +114,7 @@ run "before_the_endpoint_exists" {
 
   assert {
     condition = (
-      [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title] ==
+      [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.title] ==
       ["Workflow executions", "Results by status", "Lambda errors", "Lambda duration (ms, average)", "Alarms"]
     )
     error_message = "Before the endpoint exists the dashboard shows the workflow, the functions and the alarms."
@@ -122,19 +122,19 @@ run "before_the_endpoint_exists" {
 
   assert {
     condition = (
-      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[0].properties.metrics == [
+      jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[0].properties.metrics == [
         ["AWS/States", "ExecutionsStarted", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
         ["AWS/States", "ExecutionsSucceeded", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
         ["AWS/States", "ExecutionsFailed", "StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"],
       ] &&
-      toset([for m in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[3].properties.metrics : [m[0], m[1], m[2], m[3]]]) ==
+      toset([for m in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[3].properties.metrics : [m[0], m[1], m[2], m[3]]]) ==
       toset([for n in values(var.function_names) : ["AWS/Lambda", "Duration", "FunctionName", n]])
     )
     error_message = "The dashboard charts executions started/succeeded/failed and each function's duration."
   }
 
   assert {
-    condition     = aws_cloudwatch_dashboard.this.dashboard_name == "scones-test-overview" && output.dashboard_name == "scones-test-overview"
+    condition     = aws_cloudwatch_dashboard.this[0].dashboard_name == "scones-test-overview" && output.dashboard_name == "scones-test-overview"
     error_message = "The dashboard is named <name_prefix>-overview."
   }
 
@@ -224,7 +224,7 @@ run "endpoint_alarms_and_widgets" {
 
   assert {
     condition = (
-      [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title] ==
+      [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.title] ==
       ["Workflow executions", "Results by status", "Lambda errors", "Lambda duration (ms, average)", "Endpoint invocations", "Model latency (µs, p90)", "Endpoint 4xx / 5xx errors", "Alarms"]
     )
     error_message = "With the endpoint the dashboard adds invocations, latency and errors."
@@ -232,9 +232,9 @@ run "endpoint_alarms_and_widgets" {
 
   assert {
     condition = (
-      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[4].properties.metrics == [["AWS/SageMaker", "Invocations", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
-      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[5].properties.metrics == [["AWS/SageMaker", "ModelLatency", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
-      jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[6].properties.metrics == [
+      jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[4].properties.metrics == [["AWS/SageMaker", "Invocations", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
+      jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[5].properties.metrics == [["AWS/SageMaker", "ModelLatency", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"]] &&
+      jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[6].properties.metrics == [
         ["AWS/SageMaker", "Invocation4XXErrors", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"],
         ["AWS/SageMaker", "Invocation5XXErrors", "EndpointName", "scones-test-endpoint", "VariantName", "AllTraffic"],
       ]
@@ -244,8 +244,8 @@ run "endpoint_alarms_and_widgets" {
 
   assert {
     condition = (
-      length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[7].properties.alarms) == 9 &&
-      contains(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[7].properties.alarms, "arn:aws:cloudwatch:us-east-1:123456789012:alarm:scones-test-endpoint-model-latency")
+      length(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[7].properties.alarms) == 9 &&
+      contains(jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[7].properties.alarms, "arn:aws:cloudwatch:us-east-1:123456789012:alarm:scones-test-endpoint-model-latency")
     )
     error_message = "The alarm widget shows all six alarms."
   }
@@ -328,4 +328,17 @@ run "rejects_latency_beyond_the_invocation_timeout" {
     var.model_latency_threshold_ms,
     var.state_machine_name,
   ]
+}
+
+run "dashboard_can_be_left_out" {
+  command = plan
+
+  variables {
+    enable_dashboard = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 0 && output.dashboard_name == null
+    error_message = "enable_dashboard = false creates no dashboard and outputs a null name."
+  }
 }

@@ -101,6 +101,20 @@ run "standard_state_machine_from_the_template" {
     condition     = output.state_machine_arn == "arn:aws:states:us-east-1:123456789012:stateMachine:scones-test-classify"
     error_message = "state_machine_arn comes from the state machine."
   }
+
+  assert {
+    condition = alltrue([
+      for machine, arn in {
+        this  = "arn:aws:states:us-east-1:${var.account_id}:stateMachine:scones-test-classify"
+        batch = "arn:aws:states:us-east-1:${var.account_id}:stateMachine:scones-test-classify-batch"
+      } :
+      { for c in one(data.aws_iam_policy_document.assume_role[machine].statement).condition : c.variable => "${c.test} ${join(",", c.values)}" } == {
+        "aws:SourceAccount" = "StringEquals ${var.account_id}"
+        "aws:SourceArn"     = "ArnLike ${arn}"
+      }
+    ])
+    error_message = "Each machine's role is assumed by Step Functions in this account, for that machine only."
+  }
 }
 
 run "results_and_review_are_written_by_the_workflow" {
