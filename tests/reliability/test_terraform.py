@@ -18,6 +18,8 @@ ENDPOINT = "module.stack.module.model_endpoint.aws_sagemaker_endpoint.this[0]"
 WORKFLOW = "module.stack.module.workflow.aws_sfn_state_machine.this"
 # The batch machine runs the same states, which record the model with each answer.
 BATCH = "module.stack.module.workflow.aws_sfn_state_machine.batch"
+# The hosting role reads only the deployed artifact's folder, so its policy follows the model.
+HOSTING = "module.stack.module.model_endpoint.aws_iam_role_policy.this"
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,8 @@ def test_nothing_else_changes_with_the_model(new_model_plan: dict[str, dict[str,
         for address, change in new_model_plan.items()
         if change["change"]["actions"] != ["no-op"]
     }
-    assert changed == {MODEL, CONFIG, ENDPOINT, WORKFLOW, BATCH}, changed
+    assert changed == {MODEL, CONFIG, ENDPOINT, WORKFLOW, BATCH, HOSTING}, changed
+    assert actions(new_model_plan, HOSTING) == ["update"]
     for machine in (WORKFLOW, BATCH):
         assert actions(new_model_plan, machine) == ["update"], "updated in place, never replaced"
 

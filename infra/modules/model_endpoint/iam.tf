@@ -40,14 +40,15 @@ resource "aws_iam_role" "this" {
 }
 
 data "aws_iam_policy_document" "this" {
-  # Only the folder of the artifact the endpoint serves (models/<job>/output/), once there is one.
+  # Only the folder of the artifact the endpoint serves (models/<job>/output/), once there is
+  # one; usually in the project bucket, but a package may point elsewhere (the soak's does).
   dynamic "statement" {
-    for_each = local.artifact_prefix == null ? [] : [local.artifact_prefix]
+    for_each = local.artifact_location == null ? [] : [local.artifact_location]
 
     content {
       sid       = "ReadTheDeployedArtifact"
       actions   = ["s3:GetObject"]
-      resources = ["${local.bucket_arn}/${statement.value}/*"]
+      resources = ["arn:${data.aws_partition.this.partition}:s3:::${statement.value[0]}/${statement.value[1]}/*"]
     }
   }
 

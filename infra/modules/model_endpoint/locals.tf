@@ -8,7 +8,6 @@ locals {
   # s3://<bucket>/models/<job>/output/model.tar.gz -> [<bucket>, models/<job>/output]: the one
   # folder the hosting role reads.
   artifact_location = var.model_data_url == null ? null : regex("^s3://([^/]+)/(.+)/[^/]+$", var.model_data_url)
-  artifact_prefix   = local.artifact_location == null ? null : local.artifact_location[1]
   endpoint_name     = "${var.name_prefix}-endpoint"
   variant_name      = "AllTraffic"
 

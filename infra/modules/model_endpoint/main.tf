@@ -29,8 +29,8 @@ resource "aws_sagemaker_model" "this" {
     create_before_destroy = true
 
     precondition {
-      condition     = local.artifact_location != null && try(local.artifact_location[0] == var.bucket_name, false)
-      error_message = "model_data_url must be the promoted package's artifact in s3://${var.bucket_name}/ (the hosting role reads only its folder); run `make promote ENV=<env>`, which writes both."
+      condition     = local.artifact_location != null
+      error_message = "model_data_url must be the promoted package's artifact (the hosting role reads only its folder); run `make promote ENV=<env>`, which writes it with model_package_arn."
     }
 
     precondition {

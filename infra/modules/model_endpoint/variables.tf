@@ -40,7 +40,7 @@ variable "model_package_arn" {
 }
 
 variable "model_data_url" {
-  description = "S3 URI of the model package's artifact (s3://<bucket_name>/<prefix>/model.tar.gz), written by `make promote` next to model_package_arn: the hosting role may read that artifact's folder and nothing else. Required with model_package_arn."
+  description = "S3 URI of the model package's artifact (s3://<bucket>/<prefix>/model.tar.gz, usually in bucket_name), written by `make promote` next to model_package_arn: the hosting role may read that artifact's folder and nothing else. Required with model_package_arn."
   type        = string
   default     = null
 

@@ -257,14 +257,19 @@ run "initial_count_outside_the_scaling_range_is_refused" {
   expect_failures = [aws_appautoscaling_target.this]
 }
 
-run "artifact_outside_the_bucket_is_refused" {
+run "artifact_in_another_bucket_is_read_there_only" {
   command = plan
 
   variables {
-    model_data_url = "s3://another-bucket/models/job-1/output/model.tar.gz"
+    model_data_url = "s3://another-bucket/kept/model.tar.gz"
   }
 
-  expect_failures = [aws_sagemaker_model.this]
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.this.statement : s.resources if s.sid == "ReadTheDeployedArtifact"
+    ] == [toset(["arn:aws:s3:::another-bucket/kept/*"])]
+    error_message = "The hosting role reads the artifact's folder wherever the package keeps it, and nothing else."
+  }
 }
 
 run "without_the_artifact_the_model_is_refused" {
