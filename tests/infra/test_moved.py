@@ -65,8 +65,9 @@ INDEXED = {
 # Root outputs the service (issue 12) and the batch (issue 13) added after PRE_STACK_COMMIT.
 # alarm_names lists the alarms, and the service changed them (REMOVED, and its new alarms).
 UPDATED_OUTPUTS = {"alarm_names"}
-# dev's dashboard goes (REMOVED_IN), and its name with it.
-UPDATED_OUTPUTS_IN = {"dev": {"dashboard_name"}}
+# dev's dashboard goes (REMOVED_IN), and its name with it; dev turned data capture off (its
+# endpoint is serverless), so it has no capture URI.
+UPDATED_OUTPUTS_IN = {"dev": {"dashboard_name", "data_capture_s3_uri"}}
 NEW_OUTPUTS = {
     "results_table_name",
     "review_queue_url",
