@@ -64,13 +64,15 @@ EXPECTED_TYPES = {
     "aws_cloudwatch_event_rule": 1,
     "aws_cloudwatch_event_target": 1,
 }
-# prod: the dashboard, and its provisioned variant's scalable target and scaling policy (dev's
-# serverless variant has no instance count to scale).
+# prod: the dashboard, its provisioned variant's scalable target and scaling policy (dev's
+# serverless variant has no instance count to scale), and the hosting role's leave to read the
+# rollback alarms of a guarded rollout (serverless variants roll without a deployment_config).
 PROD_EXPECTED_TYPES = {
     **EXPECTED_TYPES,
     "aws_cloudwatch_dashboard": 1,
     "aws_appautoscaling_target": 1,
     "aws_appautoscaling_policy": 1,
+    "aws_iam_role_policy": EXPECTED_TYPES["aws_iam_role_policy"] + 1,
 }
 # Actions that support no resource-level permissions: "*" is their only possible resource.
 RESOURCELESS_ACTIONS = {

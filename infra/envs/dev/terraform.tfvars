@@ -31,6 +31,12 @@ enable_dashboard = false
 
 endpoint_instance_type           = "ml.m5.large" # unused while serverless
 endpoint_instance_count          = 1             # unused while serverless
+# Guarded rollout (provisioned variants only; a serverless variant takes the new model at once).
+endpoint_rollout_wait_seconds = 600 # unused while serverless
+endpoint_rollout_canary_size = {    # unused while serverless
+  type  = "CAPACITY_PERCENT"
+  value = 25
+}
 data_capture_sampling_percentage = 100
 data_capture_expiration_days     = 30
 

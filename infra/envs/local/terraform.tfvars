@@ -37,6 +37,11 @@ needs_review_share_threshold     = 0.3
 # Guarded rollout of a new model: a short bake, so a local `make apply` of a new model takes
 # seconds (the local cloud evaluates the alarms on every datapoint, CloudWatch every period).
 endpoint_rollout_wait_seconds = 10
+# Half of the one instance's traffic goes to the new model first.
+endpoint_rollout_canary_size = {
+  type  = "CAPACITY_PERCENT"
+  value = 50
+}
 
 # Batches (make classify PREFIX=): the local cloud runs up to 8 workers per function.
 batch_max_concurrency              = 8

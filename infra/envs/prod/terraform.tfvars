@@ -30,6 +30,13 @@ endpoint_autoscaling = {
   max_capacity                    = 4
   target_invocations_per_instance = 600
 }
+# Guarded rollout of a new model: a quarter of the new fleet takes traffic first, then each step
+# bakes 10 minutes under the 5xx and model-latency alarms (README, "From training to prod").
+endpoint_rollout_wait_seconds = 600
+endpoint_rollout_canary_size = {
+  type  = "CAPACITY_PERCENT"
+  value = 25
+}
 data_capture_sampling_percentage = 20
 data_capture_expiration_days     = 90
 
