@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud import sagemaker_endpoints
-from localcloud.testing import RunningCloud, running_local_cloud
+from localcloud.testing import RunningCloud
+from tests.support.stand_in_kit import cloud_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -38,12 +38,8 @@ def empty_archive() -> bytes:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    script = tmp_path_factory.mktemp("stand_in") / "stand_in_inference.py"
-    script.write_text(STAND_IN_INFERENCE)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(sagemaker_endpoints.INFERENCE_MODULE_ENV, str(script))
-        with running_local_cloud() as running:
-            yield running
+    with cloud_serving(STAND_IN_INFERENCE, tmp_path_factory.mktemp("stand_in")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

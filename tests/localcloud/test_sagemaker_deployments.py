@@ -15,9 +15,10 @@ import pytest
 from botocore.config import Config
 from PIL import Image
 
-from localcloud import sagemaker_deployments, sagemaker_endpoints
+from localcloud import sagemaker_deployments
 from localcloud.sagemaker_deployments import CapacitySize, DeploymentConfigError
-from localcloud.testing import RunningCloud, running_local_cloud
+from localcloud.testing import RunningCloud
+from tests.support.stand_in_kit import cloud_serving
 
 IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
@@ -82,20 +83,16 @@ def canary(wait: int, percent: int = 50, alarms: list[str] | None = None) -> dic
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    script = tmp_path_factory.mktemp("stand_in") / "stand_in_inference.py"
-    script.write_text(STAND_IN_INFERENCE)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(sagemaker_endpoints.INFERENCE_MODULE_ENV, str(script))
-        with running_local_cloud() as running:
-            s3 = running.client("s3")
-            s3.create_bucket(Bucket=BUCKET)
-            for name, meta in {
-                "old": {"p": 0.25},
-                "new": {"p": 0.75},
-                "broken": {"p": 0.0, "broken": True},
-            }.items():
-                s3.put_object(Bucket=BUCKET, Key=f"models/{name}.tar.gz", Body=archive(meta))
-            yield running
+    with cloud_serving(STAND_IN_INFERENCE, tmp_path_factory.mktemp("stand_in")) as running:
+        s3 = running.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        for name, meta in {
+            "old": {"p": 0.25},
+            "new": {"p": 0.75},
+            "broken": {"p": 0.0, "broken": True},
+        }.items():
+            s3.put_object(Bucket=BUCKET, Key=f"models/{name}.tar.gz", Body=archive(meta))
+        yield running
 
 
 @pytest.fixture(scope="module")

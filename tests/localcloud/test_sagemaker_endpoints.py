@@ -19,8 +19,8 @@ import pytest
 from botocore.config import Config
 from PIL import Image
 
-from localcloud import sagemaker_endpoints
-from localcloud.testing import RunningCloud, running_local_cloud
+from localcloud.testing import RunningCloud
+from tests.support.stand_in_kit import cloud_serving
 
 IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
@@ -74,12 +74,8 @@ def image_bytes(size: tuple[int, int], colour: tuple[int, int, int], fmt: str) -
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     """A real local cloud server whose endpoints serve the stand-in model code."""
-    script = tmp_path_factory.mktemp("stand_in") / "stand_in_inference.py"
-    script.write_text(STAND_IN_INFERENCE)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(sagemaker_endpoints.INFERENCE_MODULE_ENV, str(script))
-        with running_local_cloud() as running:
-            yield running
+    with cloud_serving(STAND_IN_INFERENCE, tmp_path_factory.mktemp("stand_in")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

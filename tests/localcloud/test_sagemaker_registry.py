@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud import sagemaker_endpoints
-from localcloud.testing import RunningCloud, running_local_cloud
+from localcloud.testing import RunningCloud
 from tests.localcloud.test_sagemaker_endpoints import (
     IMAGE,
     NO_RETRIES,
@@ -21,22 +20,19 @@ from tests.localcloud.test_sagemaker_endpoints import (
     model_archive,
     wait_status,
 )
+from tests.support.stand_in_kit import cloud_serving
 
 BUCKET = "registry-bucket"
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    script = tmp_path_factory.mktemp("stand_in") / "stand_in_inference.py"
-    script.write_text(STAND_IN_INFERENCE)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(sagemaker_endpoints.INFERENCE_MODULE_ENV, str(script))
-        with running_local_cloud() as running:
-            s3 = running.client("s3")
-            s3.create_bucket(Bucket=BUCKET)
-            s3.put_object(Bucket=BUCKET, Key="models/a/model.tar.gz", Body=model_archive(1.0))
-            s3.put_object(Bucket=BUCKET, Key="models/b/model.tar.gz", Body=model_archive(0.5))
-            yield running
+    with cloud_serving(STAND_IN_INFERENCE, tmp_path_factory.mktemp("stand_in")) as running:
+        s3 = running.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="models/a/model.tar.gz", Body=model_archive(1.0))
+        s3.put_object(Bucket=BUCKET, Key="models/b/model.tar.gz", Body=model_archive(0.5))
+        yield running
 
 
 @pytest.fixture(scope="module")

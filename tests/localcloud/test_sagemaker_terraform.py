@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from localcloud import sagemaker_endpoints
-from localcloud.testing import RunningCloud, running_local_cloud
+from localcloud.testing import RunningCloud
 from scripts.offline_plan import cli_config
 from tests.support.prereq import require
+from tests.support.stand_in_kit import cloud_serving
 from training.registry import delete_packages
 
 pytestmark = [pytest.mark.slow, pytest.mark.terraform]
@@ -92,16 +92,12 @@ class Terraform:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    script = tmp_path_factory.mktemp("stand_in") / "stand_in_inference.py"
-    script.write_text(STAND_IN_INFERENCE)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(sagemaker_endpoints.INFERENCE_MODULE_ENV, str(script))
-        with running_local_cloud() as running:
-            s3 = running.client("s3")
-            s3.create_bucket(Bucket=BUCKET)
-            s3.put_object(Bucket=BUCKET, Key="a/model.tar.gz", Body=archive(0.25))
-            s3.put_object(Bucket=BUCKET, Key="b/model.tar.gz", Body=archive(0.75))
-            yield running
+    with cloud_serving(STAND_IN_INFERENCE, tmp_path_factory.mktemp("stand_in")) as running:
+        s3 = running.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="a/model.tar.gz", Body=archive(0.25))
+        s3.put_object(Bucket=BUCKET, Key="b/model.tar.gz", Body=archive(0.75))
+        yield running
 
 
 @pytest.fixture(scope="module")
