@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
-from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import LimitedStream
 
 # The werkzeug attributes this module builds on; tests/localcloud checks they still fit.
@@ -79,12 +78,7 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         if body is None:
             self.close_connection = True
         elif not self.close_connection:
-            try:
-                body.exhaust()  # the next request line follows the whole body
-            except (ClientDisconnected, OSError):
-                # The client went before sending all of its body (it hung up after a refusal,
-                # say): nothing more comes on this connection, so close it quietly.
-                self.close_connection = True
+            body.exhaust()  # the next request line follows the whole body
 
     def _kept_body(self) -> LimitedStream | None:
         body, self._body = self._body, None
