@@ -121,14 +121,11 @@ def serve(port: int, state_dir: Path, host: str = "127.0.0.1") -> None:
     ctx.on_shutdown(lambda: credentials.remove(credentials_file))
 
     from moto.core.config import default_user_config
-    from moto.moto_server.werkzeug_app import create_backend_app
+    from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     # moto's own dispatcher holds one lock while a request's body arrives: see dispatch.py.
     from localcloud.dispatch import NonBlockingDispatcher
-
-    # werkzeug closes every connection after one request: see keepalive.py.
-    from localcloud.keepalive import KeepAliveRequestHandler
 
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
     plugins = install_plugins(ctx)
@@ -140,9 +137,7 @@ def serve(port: int, state_dir: Path, host: str = "127.0.0.1") -> None:
     )
 
     try:
-        server = make_server(
-            host, port, app, threaded=True, request_handler=KeepAliveRequestHandler
-        )
+        server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     except OSError as error:
         ctx.run_shutdown_hooks()
         raise PortInUseError(host, port) from error

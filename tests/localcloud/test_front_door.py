@@ -57,7 +57,6 @@ def raw(
     connection.endheaders(body)
     response = connection.getresponse()
     response.read()  # type: ignore[unused-ignore]
-    connection.close()  # the server keeps connections open (keepalive.py)
     return response
 
 
@@ -97,9 +96,7 @@ def signed(
     connection.putheader("Content-Length", str(len(body)))
     connection.endheaders(body)
     response = connection.getresponse()
-    answer = response.status, dict(response.getheaders()), response.read()
-    connection.close()  # the server keeps connections open (keepalive.py)
-    return answer
+    return response.status, dict(response.getheaders()), response.read()
 
 
 def buckets(cloud: RunningCloud) -> list[str]:
@@ -222,7 +219,6 @@ def test_unsigned_requests_are_refused_in_each_protocol(
     connection.request("PUT" if path == "/refused-bucket" else "POST", path, body, headers)
     response = connection.getresponse()
     answer = response.read()
-    connection.close()
     assert response.status == 403
     assert shape in answer
     assert "refused-bucket" not in buckets(local_cloud)
@@ -285,9 +281,7 @@ def test_presigned_urls_work_and_expire(local_cloud: RunningCloud, bucket: str) 
     )
     connection.request("GET", expired.split(str(local_cloud.port), 1)[1])
     response = connection.getresponse()
-    answer = response.read()
-    connection.close()
-    assert response.status == 403 and b"RequestTimeTooSkewed" in answer
+    assert response.status == 403 and b"RequestTimeTooSkewed" in response.read()
 
 
 # -- S3 uploads ------------------------------------------------------------------------------
