@@ -29,8 +29,8 @@ enable_data_capture = false
 # $3 a month, more than the rest of idle dev together; prod keeps its dashboard.
 enable_dashboard = false
 
-endpoint_instance_type           = "ml.m5.large" # unused while serverless
-endpoint_instance_count          = 1             # unused while serverless
+endpoint_instance_type  = "ml.m5.large" # unused while serverless
+endpoint_instance_count = 1             # unused while serverless
 # Guarded rollout (provisioned variants only; a serverless variant takes the new model at once).
 endpoint_rollout_wait_seconds = 600 # unused while serverless
 endpoint_rollout_canary_size = {    # unused while serverless

@@ -8,7 +8,6 @@ resource "aws_lambda_layer_version" "this" {
 
 resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_158:Lambda logs hold no secrets or personal data; the AWS owned key encrypts them at rest.
-  #checkov:skip=CKV_AWS_338:Retention is per environment (log_retention_days); short in dev to bound cost, a year in prod.
   for_each = local.functions
 
   name              = "/aws/lambda/${each.value.name}"
